@@ -1,0 +1,3 @@
+from lstmhw.cli import main
+
+main()

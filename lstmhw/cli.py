@@ -1,0 +1,173 @@
+"""The ``lstmhw`` command line: parse flags, call the library, map errors to exit codes.
+
+Start-up is a feature: shell scripts call lstmhw once per student.  This module
+imports only Typer (which loads neither click's rich help nor anything else
+heavy until needed) and the standard library; numpy, yaml and rich are
+imported inside the commands that use them.  ``tests/test_startup.py`` guards it.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, Optional
+
+import typer
+
+from lstmhw import __version__
+from lstmhw.errors import EXIT_INTERNAL, EXIT_USAGE, LstmhwError
+
+app = typer.Typer(
+    name="lstmhw",
+    help="Solve and grade recurrent-network homework, step by step.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+SOLVE_FORMATS = ("table", "json", "markdown", "latex")
+
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | json | markdown | latex")]
+DigitsOpt = Annotated[int, typer.Option("--digits", min=0, max=17, help="Decimals shown in tables (JSON is never rounded).")]
+OutOpt = Annotated[Optional[str], typer.Option("--out", "-o", help="Write to this file (atomically) instead of stdout.")]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print one line on stderr and stop with ``code``."""
+    sys.stderr.write(f"lstmhw: {message}\n")
+    raise typer.Exit(code)
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn lstmhw's own errors into one stderr line and their exit code; never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except LstmhwError as exc:
+            fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # `lstmhw solve ... | head`: the reader left; not an error of ours.
+            sys.stderr.close()
+            raise typer.Exit(0)
+        except MemoryError:
+            fail("out of memory: the input is larger than this machine can hold", EXIT_USAGE)
+        except RecursionError:
+            fail("input nested too deeply", EXIT_USAGE)
+        except Exception as exc:  # a bug: still one line, and a distinct exit code
+            fail(f"internal error ({type(exc).__name__}: {exc}); please report it", EXIT_INTERNAL)
+
+    return wrapper
+
+
+def check_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    if fmt not in allowed:
+        fail(f"--format: {fmt!r}, expected one of {', '.join(allowed)}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"lstmhw {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Solve and grade recurrent-network homework, step by step."""
+
+
+# --------------------------------------------------------------------- solve
+@app.command()
+@guarded
+def solve(
+    paths: Annotated[
+        Optional[list[str]], typer.Argument(help="Problem files or folders of *.yaml files (default: the bundled homework).")
+    ] = None,
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """Solve problem files and print every step with its formula."""
+    from lstmhw.files import bundled_problems, load_problems
+    from lstmhw.render.dispatch import render_solutions
+    from lstmhw.solvers import run
+
+    check_format(format, SOLVE_FORMATS)
+    problems = load_problems(paths or [bundled_problems()])
+    render_solutions([run(p) for p in problems], format, digits, out)
+
+
+@app.command("lstm-forward")
+@guarded
+def lstm_forward(
+    path: Annotated[str, typer.Argument(help="An lstm-forward problem file.")],
+    x: Annotated[Optional[str], typer.Option("--x", help="Inputs, one row per time step, e.g. '1 0; 0.5 -1'.")] = None,
+    h0: Annotated[Optional[str], typer.Option("--h0", help="Initial hidden state.")] = None,
+    c0: Annotated[Optional[str], typer.Option("--c0", help="Initial cell state.")] = None,
+    y: Annotated[Optional[str], typer.Option("--y", help="Targets for h[t].")] = None,
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """The LSTM forward pass of a problem file; flags override x, h0, c0 and y."""
+    from lstmhw.literals import parse_literal
+    from lstmhw.problem import problem_from_document
+    from lstmhw.render.dispatch import render_solutions
+    from lstmhw.solvers import run
+    from lstmhw.yamlio import load_yaml
+
+    check_format(format, SOLVE_FORMATS)
+    doc = load_yaml(path)
+    if doc.data.get("solver") != "lstm-forward":
+        raise LstmhwError(
+            f"solver {doc.data.get('solver')!r}, expected lstm-forward (use `lstmhw solve` for other solvers)",
+            file=path,
+            path=("solver",),
+            line=doc.line(("solver",)),
+        )
+    for key, text in (("x", x), ("h0", h0), ("c0", c0), ("y", y)):
+        if text is not None:
+            doc.data[key] = parse_literal(text, f"--{key}")
+            doc.lines = {p: n for p, n in doc.lines.items() if p[:1] != (key,)}
+    render_solutions([run(problem_from_document(doc))], format, digits, out)
+
+
+@app.command()
+@guarded
+def mse(
+    pred: Annotated[str, typer.Option("--pred", help="Predictions, e.g. '0.21741 -0.18988'.")],
+    y: Annotated[str, typer.Option("--y", help="Targets, the same shape as --pred.")],
+    reduction: Annotated[str, typer.Option("--reduction", help="mean | sum | half-sum")] = "mean",
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """Mean squared error, term by term."""
+    from lstmhw.files import problem_from_flags
+    from lstmhw.literals import parse_literal
+    from lstmhw.render.dispatch import render_solutions
+    from lstmhw.solvers import run
+
+    check_format(format, SOLVE_FORMATS)
+    data = {"solver": "mse", "id": "mse", "pred": parse_literal(pred, "--pred"), "y": parse_literal(y, "--y"), "reduction": reduction}
+    render_solutions([run(problem_from_flags(data))], format, digits, out)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except LstmhwError as exc:  # raised outside a command (should not happen, but never a traceback)
+        sys.stderr.write(f"lstmhw: {exc}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

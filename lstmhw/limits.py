@@ -1,0 +1,13 @@
+"""Every size limit lstmhw enforces, in one place (documented in the README).
+
+Limits are checked before any array is built, so a hostile file is refused in
+milliseconds with flat memory.
+"""
+
+MAX_FILE_BYTES = 16 * 1024 * 1024  # one problem or submission file
+MAX_YAML_NODES = 2_000_000  # scalars + collections after alias expansion
+MAX_YAML_DEPTH = 32  # nesting of lists and mappings
+MAX_ARRAY_ELEMENTS = 1_000_000  # one matrix or vector
+MAX_TIME_STEPS = 100_000  # LSTM sequence length, RNN trajectory, Adam steps
+MAX_HIDDEN = 4096  # LSTM hidden/input size, RNN state size
+MAX_FILES_PER_RUN = 100_000  # submissions (or problems) in one command

@@ -1,0 +1,1 @@
+"""Renderers: the same trace (or grading report) for people and for scripts."""

@@ -1,0 +1,25 @@
+"""Choosing a renderer for solved problems by ``--format``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lstmhw.errors import LstmhwError
+from lstmhw.output import emit
+from lstmhw.trace import Trace
+
+
+def render_solutions(traces: Sequence[Trace], fmt: str, digits: int, out: str | None) -> None:
+    if fmt == "json":
+        from lstmhw.render.json import render_traces
+
+        emit(render_traces(traces), out)
+    elif fmt == "table":
+        from lstmhw.render import table
+
+        if out:
+            emit(table.traces_text(traces, digits), out)
+        else:
+            table.render_traces(traces, digits, table.make_console())
+    else:
+        raise LstmhwError(f"--format: {fmt!r} is not available yet for solutions, expected table or json")

@@ -1,0 +1,51 @@
+"""The solver registry and the one function that runs a solver into a trace.
+
+A solver is a module with:
+
+- ``NAME`` and ``KEYS`` (its own YAML keys; ``ALIASES`` optional, alias -> key);
+- ``read(checker) -> params`` (validated parameters, errors collected);
+- ``default_ask(params)``: what is asked when the file does not say;
+- ``OPS``: a frozen dataclass of the operations it uses, which mistakes patch;
+- ``solve(params, tracer, ops)``: the solution in plain NumPy, step by step;
+- ``TEMPLATE``: a commented problem file for ``lstmhw new``.
+
+Adding a solver means one new module and one line in ``SOLVERS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from lstmhw.trace import Trace, Tracer, Value
+
+SOLVERS: dict[str, str] = {
+    "lstm-forward": "lstmhw.solvers.lstm_forward",
+    "mse": "lstmhw.solvers.mse",
+}
+
+
+def solver_module(name: str) -> ModuleType:
+    return importlib.import_module(SOLVERS[name])
+
+
+def run(
+    problem: Any,
+    *,
+    ops: Any = None,
+    overrides: dict[str, Value] | None = None,
+    decimals: int | None = None,
+) -> Trace:
+    """Solve ``problem`` into a trace; see :mod:`lstmhw.trace` for the three re-run knobs."""
+    module = solver_module(problem.solver)
+    tracer = Tracer(overrides=overrides, decimals=decimals)
+    module.solve(problem.params, tracer, ops if ops is not None else module.OPS)
+    return tracer.trace(problem.id, problem.solver, problem.title, problem.ask)
+
+
+def quantity_names(module: ModuleType, params: Any) -> list[str]:
+    """Every computed step's name for these parameters (what may be asked and graded)."""
+    tracer = Tracer()
+    module.solve(params, tracer, module.OPS)
+    return [name for name, step in tracer.steps.items() if not step.given]

@@ -1,0 +1,270 @@
+"""The LSTM forward pass, one gate at a time, as a student writes it on paper.
+
+Per step t::
+
+    z_g[t] = W_g x[t] + U_g h[t-1] + b_g        for g in f, i, o, c
+    f[t] = σ(z_f[t])   i[t] = σ(z_i[t])   o[t] = σ(z_o[t])   c̃[t] = tanh(z_c[t])
+    c[t] = f[t] ⊙ c[t-1] + i[t] ⊙ c̃[t]
+    h[t] = o[t] ⊙ tanh(c[t])
+
+then, with targets ``y``, the loss steps of :mod:`lstmhw.solvers.mse`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lstmhw.limits import MAX_HIDDEN, MAX_TIME_STEPS
+from lstmhw.mathops import sigmoid, tanh
+from lstmhw.problem import Checker, fit, shape_text
+from lstmhw.solvers.mse import REDUCTIONS, loss_steps, reduce_squares
+from lstmhw.trace import Tracer
+
+NAME = "lstm-forward"
+KEYS = ("W", "U", "b", "x", "h0", "c0", "y", "loss")
+GATES = ("f", "i", "o", "c")  # the order the gates are worked on paper
+GATE_WORDS = {"f": "forget gate", "i": "input gate", "o": "output gate", "c": "candidate"}
+
+
+def preactivation(W: np.ndarray, x: np.ndarray, U: np.ndarray, h: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return W @ x + U @ h + b
+
+
+def cell(f: np.ndarray, i: np.ndarray, c_prev: np.ndarray, c_tilde: np.ndarray) -> np.ndarray:
+    return f * c_prev + i * c_tilde
+
+
+@dataclass(frozen=True)
+class LstmOps:
+    """The operations of the forward pass; a mistake replaces one of them."""
+
+    gate: Any = sigmoid  # σ for f, i, o
+    candidate: Any = tanh  # tanh for c̃
+    squash: Any = tanh  # tanh(c[t]) in h[t]
+    preactivation: Any = preactivation
+    cell: Any = cell
+    reduce: Any = reduce_squares
+
+
+OPS = LstmOps()
+
+
+@dataclass(frozen=True)
+class Weights:
+    W: dict[str, np.ndarray]  # H×D each
+    U: dict[str, np.ndarray]  # H×H each
+    b: dict[str, np.ndarray]  # H each
+
+    @property
+    def hidden(self) -> int:
+        return self.U["f"].shape[0]
+
+    @property
+    def inputs(self) -> int:
+        return self.W["f"].shape[1]
+
+
+@dataclass(frozen=True)
+class LstmParams:
+    weights: Weights
+    x: np.ndarray  # T×D, one row per time step
+    h0: np.ndarray  # H
+    c0: np.ndarray  # H
+    y: np.ndarray | None  # T×H targets for h[t]
+    reduction: str = "mean"
+
+
+def _vote(counter: Counter) -> int | None:
+    return counter.most_common(1)[0][0] if counter else None
+
+
+def read_weights(c: Checker, prefix: tuple = (), x: np.ndarray | None = None, extra_h: tuple = ()) -> tuple[Weights | None, int | None, int | None]:
+    """Read W, U, b (each a mapping over f, i, o, c) and check their shapes agree.
+
+    The hidden size H and input size D are what most of the given shapes say,
+    so the error names the odd one out with the shape it should have had.
+    """
+    raw: dict[str, dict[str, np.ndarray]] = {}
+    for key in ("W", "U", "b"):
+        raw[key] = {}
+        if c.mapping(prefix + (key,), GATES, required=GATES) is None:
+            continue
+        for g in GATES:
+            if c.has(prefix + (key, g)):
+                array = c.array(prefix + (key, g))
+                if array is not None:
+                    raw[key][g] = array
+    hidden: Counter = Counter()
+    for g, U in raw["U"].items():
+        if U.ndim == 2 and U.shape[0] == U.shape[1]:
+            hidden[U.shape[0]] += 2
+        elif U.ndim == 0:
+            hidden[1] += 2
+    for g, b in raw["b"].items():
+        hidden[b.size if b.ndim <= 1 else -1] += 1
+    for array in extra_h:
+        if array is not None and array.ndim <= 1:
+            hidden[array.size] += 1
+    H = _vote(hidden)
+    inputs: Counter = Counter()
+    for g, W in raw["W"].items():
+        if W.ndim == 2:
+            inputs[W.shape[1]] += 1
+        elif W.ndim == 1 and H == 1:
+            inputs[W.shape[0]] += 1
+        elif W.ndim == 0:
+            inputs[1] += 1
+    if x is not None and x.ndim == 2:
+        inputs[x.shape[1]] += 2
+    D = _vote(inputs)
+    if H is None or H < 1 or D is None:
+        return None, H, D
+    if H > MAX_HIDDEN or D > MAX_HIDDEN:
+        c.fail(prefix + ("U",), f"hidden size {H} and input size {D}, expected at most {MAX_HIDDEN}")
+        return None, H, D
+    sizes = f"for hidden size {H} and input size {D}"
+    expected = {"W": (H, D), "U": (H, H), "b": (H,)}
+    fitted: dict[str, dict[str, np.ndarray]] = {"W": {}, "U": {}, "b": {}}
+    ok = all(len(raw[k]) == 4 for k in raw)
+    for key, shape in expected.items():
+        for g, array in raw[key].items():
+            value = fit(array, shape[0], shape[1] if len(shape) == 2 else None)
+            if value is None:
+                c.fail(prefix + (key, g), f"shape {shape_text(array.shape)}, expected {shape_text(shape)} {sizes}")
+                ok = False
+            else:
+                fitted[key][g] = value
+    if not ok:
+        return None, H, D
+    return Weights(fitted["W"], fitted["U"], fitted["b"]), H, D
+
+
+def read(c: Checker) -> LstmParams | None:
+    x = c.array(("x",))
+    h0 = c.array(("h0",), default=None)
+    c0 = c.array(("c0",), default=None)
+    weights, H, D = read_weights(c, x=x, extra_h=(h0, c0))
+    reduction = "mean"
+    if c.has(("loss",)):
+        if c.mapping(("loss",), ["reduction"]) is not None:
+            reduction = c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    if weights is None or x is None:
+        return None
+    if x.ndim == 1:  # a flat list: T scalar inputs when D = 1, or a single step
+        x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
+    elif x.ndim == 0:
+        x = x.reshape(1, 1)
+    if x.shape[1] != D:
+        c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
+        return None
+    T = x.shape[0]
+    if T > MAX_TIME_STEPS:
+        c.fail(("x",), f"{T:,} time steps, expected at most {MAX_TIME_STEPS:,}")
+        return None
+    state = {}
+    for key, array in (("h0", h0), ("c0", c0)):
+        if array is None:
+            state[key] = np.zeros(H)
+            continue
+        value = fit(array, H, None)
+        if value is None:
+            c.fail((key,), f"shape {shape_text(array.shape)}, expected ({H},) for hidden size {H}")
+            return None
+        state[key] = value
+    y = None
+    if c.has(("y",)):
+        raw_y = c.array(("y",))
+        if raw_y is None:
+            return None
+        y = fit(raw_y, T, H)
+        if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
+            y = raw_y.reshape(T, 1)
+        if y is None:
+            c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
+            return None
+    return LstmParams(weights, x, state["h0"], state["c0"], y, reduction)
+
+
+def default_ask(params: LstmParams) -> list[str]:
+    asked = [f"h[{t}]" for t in range(1, params.x.shape[0] + 1)]
+    return asked + (["mse"] if params.y is not None else [])
+
+
+def solve(params: LstmParams, tracer: Tracer, ops: LstmOps) -> None:
+    w = params.weights
+    tracer.given("h[0]", params.h0, group="t = 0")
+    tracer.given("c[0]", params.c0, group="t = 0")
+    for t in range(1, params.x.shape[0] + 1):
+        group, prev = f"t = {t}", t - 1
+        tracer.given(f"x[{t}]", params.x[t - 1], group=group)
+        for g in GATES:
+            tracer.step(
+                f"z_{g}[{t}]",
+                f"W_{g}·x[{t}] + U_{g}·h[{prev}] + b_{g}",
+                rf"W_{g} x_{{{t}}} + U_{g} h_{{{prev}}} + b_{g}",
+                [f"x[{t}]", f"h[{prev}]"],
+                lambda x, h, g=g: ops.preactivation(w.W[g], x, w.U[g], h, w.b[g]),
+                group=group,
+            )
+        for g in ("f", "i", "o"):
+            tracer.step(
+                f"{g}[{t}]",
+                f"σ(z_{g}[{t}])",
+                rf"\sigma(z_{{{g},{t}}})",
+                [f"z_{g}[{t}]"],
+                lambda z: ops.gate(z),
+                group=group,
+            )
+        tracer.step(
+            f"c_tilde[{t}]",
+            f"tanh(z_c[{t}])",
+            rf"\tanh(z_{{c,{t}}})",
+            [f"z_c[{t}]"],
+            lambda z: ops.candidate(z),
+            group=group,
+        )
+        tracer.step(
+            f"c[{t}]",
+            f"f[{t}]⊙c[{prev}] + i[{t}]⊙c̃[{t}]",
+            rf"f_{{{t}}} \odot c_{{{prev}}} + i_{{{t}}} \odot \tilde{{c}}_{{{t}}}",
+            [f"f[{t}]", f"i[{t}]", f"c[{prev}]", f"c_tilde[{t}]"],
+            lambda f, i, c_prev, c_tilde: ops.cell(f, i, c_prev, c_tilde),
+            group=group,
+        )
+        tracer.step(
+            f"h[{t}]",
+            f"o[{t}]⊙tanh(c[{t}])",
+            rf"o_{{{t}}} \odot \tanh(c_{{{t}}})",
+            [f"o[{t}]", f"c[{t}]"],
+            lambda o, c: o * ops.squash(c),
+            group=group,
+        )
+    if params.y is not None:
+        T = params.x.shape[0]
+        loss_steps(tracer, [f"h[{t}]" for t in range(1, T + 1)], params.y, params.reduction, ops)
+
+
+TEMPLATE = """\
+# An LSTM forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
+id: lstm
+title: LSTM forward pass with an MSE loss
+solver: lstm-forward
+# Weights per gate: f (forget), i (input), o (output), c (candidate).
+# W_g is H×D (hidden size × input size), U_g is H×H, b_g has H entries.
+# A flat list is a single row; a lone number is a 1×1.
+W: {f: [[1, 2]], i: [[-1, 0]], c: [[1, 2]], o: [[3, 0]]}
+U: {f: [[0.5]],  i: [[2]],     c: [[1.5]],  o: [[-1]]}
+b: {f: [0.2],    i: [-0.1],    c: [0.5],    o: [0.8]}
+x: [[1, 0], [0.5, -1]]   # one row of D inputs per time step
+h0: [0]                  # initial hidden state (default zeros)
+c0: [0]                  # initial cell state (default zeros)
+y: [0.5, 0.8]            # optional: targets for h[t]; then the loss is computed
+loss: {reduction: mean}  # mean (default) | sum | half-sum
+ask: ["h[1]", "h[2]", mse]   # any of z_f[t], f[t], i[t], o[t], c_tilde[t], c[t], h[t], mse
+points: {mse: 2}         # optional: points per asked quantity (default 1)
+tolerance: {rtol: 0.01, atol: 0.001}   # optional: grading tolerance
+"""

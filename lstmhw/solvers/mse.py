@@ -1,0 +1,146 @@
+"""Mean squared error, term by term: ``err[k]``, ``sq_err[k]``, ``mse``.
+
+The loss steps are shared with lstm-forward (:func:`loss_steps`), so both
+solvers write the same names and formulas and a mistake in the reduction is
+diagnosed the same way in either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lstmhw.problem import Checker, shape_text
+from lstmhw.trace import Tracer
+
+NAME = "mse"
+KEYS = ("pred", "y", "reduction")
+REDUCTIONS = ("mean", "sum", "half-sum")
+
+_REDUCTION_TEXT = {"mean": "(1/{n})·", "sum": "", "half-sum": "½·"}
+_REDUCTION_TEX = {"mean": r"\frac{{1}}{{{n}}}", "sum": "", "half-sum": r"\frac{{1}}{{2}}"}
+
+
+def reduce_squares(squares: Sequence[np.ndarray], reduction: str) -> float:
+    """Σ of every squared error, divided by n (mean), by 2 (half-sum) or not at all."""
+    total = float(sum(np.sum(s) for s in squares))
+    n = sum(np.size(s) for s in squares)
+    if reduction == "mean":
+        return total / n
+    if reduction == "half-sum":
+        return total / 2
+    return total
+
+
+@dataclass(frozen=True)
+class MseOps:
+    reduce: Any = reduce_squares
+
+
+OPS = MseOps()
+
+
+@dataclass(frozen=True)
+class MseParams:
+    pred: np.ndarray  # (n,) or (n, m): one row per term k
+    y: np.ndarray  # same shape as pred
+    reduction: str = "mean"
+
+
+def read_reduction(c: Checker, path: tuple) -> str | None:
+    return c.text(path, default="mean", choices=REDUCTIONS)
+
+
+def read(c: Checker) -> MseParams | None:
+    pred = c.array(("pred",))
+    y = c.array(("y",))
+    reduction = read_reduction(c, ("reduction",))
+    if pred is None or y is None:
+        return None
+    pred = pred.reshape(1) if pred.ndim == 0 else pred
+    y = y.reshape(1) if y.ndim == 0 else y
+    if pred.shape != y.shape:
+        c.fail(("y",), f"shape {shape_text(y.shape)}, expected {shape_text(pred.shape)} like pred")
+        return None
+    return MseParams(pred=pred, y=y, reduction=reduction or "mean")
+
+
+def default_ask(params: MseParams) -> list[str]:
+    return ["mse"]
+
+
+def loss_steps(
+    tracer: Tracer,
+    preds: Sequence[str],
+    targets: np.ndarray,
+    reduction: str,
+    ops: Any,
+    *,
+    group: str = "loss",
+) -> float:
+    """``err[k] = pred_k − y[k]``, ``sq_err[k] = err[k]²`` and the reduced ``mse``."""
+    squares = []
+    for k, (pred, target) in enumerate(zip(preds, targets), start=1):
+        tracer.given(f"y[{k}]", _plain(target), group=group)
+        tracer.step(
+            f"err[{k}]",
+            f"{pred} − y[{k}]",
+            rf"{_tex(pred)} - y_{{{k}}}",
+            [pred, f"y[{k}]"],
+            lambda p, t: _plain(np.subtract(p, t)),
+            group=group,
+        )
+        tracer.step(
+            f"sq_err[{k}]",
+            f"err[{k}]²",
+            rf"\left(e_{{{k}}}\right)^2",
+            [f"err[{k}]"],
+            lambda e: _plain(np.square(e)),
+            group=group,
+        )
+        squares.append(f"sq_err[{k}]")
+    n = int(sum(np.size(t) for t in targets))
+    terms = " + ".join(squares) if len(squares) <= 4 else f"{squares[0]} + … + {squares[-1]}"
+    tex_terms = r"\sum_{k=1}^{" + str(len(squares)) + r"} e_k^2"
+    return tracer.step(
+        "mse",
+        _REDUCTION_TEXT[reduction].format(n=n) + f"({terms})",
+        _REDUCTION_TEX[reduction].format(n=n) + tex_terms,
+        squares,
+        lambda *sq: ops.reduce(sq, reduction),
+        group=group,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Scalars as Python floats, arrays as arrays (what JSON and grading expect)."""
+    array = np.asarray(value, dtype=float)
+    return float(array) if array.ndim == 0 else array
+
+
+def _tex(name: str) -> str:
+    base, _, index = name.partition("[")
+    return f"{base}_{{{index.rstrip(']')}}}" if index else base
+
+
+def solve(params: MseParams, tracer: Tracer, ops: MseOps) -> None:
+    preds = []
+    for k, value in enumerate(params.pred, start=1):
+        tracer.given(f"pred[{k}]", _plain(value), group="loss")
+        preds.append(f"pred[{k}]")
+    loss_steps(tracer, preds, params.y, params.reduction, ops)
+
+
+TEMPLATE = """\
+# A mean squared error, term by term.  Check with: lstmhw check FILE
+id: loss
+title: MSE of two predictions
+solver: mse
+pred: [0.21741, -0.18988]   # predictions (a list, or one row per term)
+y: [0.5, 0.8]               # targets, the same shape as pred
+reduction: mean             # mean: (1/n)Σ(pred−y)² | sum: Σ | half-sum: ½Σ
+ask: [mse]                  # also err[k], sq_err[k]
+"""

@@ -1,0 +1,147 @@
+"""The trace: every named step of a solution, in the order a student works it.
+
+A solver writes its steps through a :class:`Tracer`; the result is a
+:class:`Trace`.  Renderers print it, the grader compares against it, and
+because each step keeps the function that computed it, the same solver can be
+re-run in three ways without a second copy of its code:
+
+- ``overrides`` substitute a student's own values for named steps, so every
+  later step is recomputed from them (error carried forward);
+- ``decimals`` rounds every computed value as it is produced, as a student
+  does on paper (hand rounding);
+- the solver's ``ops`` can be swapped for ones with a mistake in them
+  (diagnosis; see :mod:`lstmhw.mistakes`).
+
+For every step the trace keeps both ``value`` (what flows on to later steps)
+and ``own`` (what the step's function gave from its inputs in this run).
+They differ only for an overridden step; ``own`` is then "what this step
+should have been, given the student's earlier answers".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Value = Any  # float | bool | numpy.ndarray
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # "c[1]"
+    formula: str  # "f[1]⊙c[0] + i[1]⊙c̃[1]"
+    latex: str  # r"f_{1} \odot c_{0} + i_{1} \odot \tilde{c}_{1}"
+    inputs: tuple[str, ...]  # names of earlier steps the function reads
+    fn: Callable[..., Value] | None  # None for a given (problem data)
+    value: Value
+    own: Value
+    group: str = ""  # the table this step is printed in, e.g. "t = 1"
+    note: str = ""  # a sentence explaining the value (evidence, regime, ...)
+
+    @property
+    def given(self) -> bool:
+        return self.fn is None
+
+
+@dataclass
+class Trace:
+    problem_id: str
+    solver: str
+    title: str
+    asked: list[str]
+    steps: dict[str, Step] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Step:
+        return self.steps[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.steps
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps.values())
+
+    def value(self, name: str) -> Value:
+        return self.steps[name].value
+
+    def groups(self) -> list[tuple[str, list[Step]]]:
+        """Steps grouped for display, groups in order of first appearance."""
+        out: dict[str, list[Step]] = {}
+        for step in self.steps.values():
+            out.setdefault(step.group, []).append(step)
+        return list(out.items())
+
+    def recompute(self, name: str, substitutions: Mapping[str, Value]) -> Value:
+        """One step's function applied to substituted inputs (the trace's own elsewhere)."""
+        step = self.steps[name]
+        if step.fn is None:
+            return step.value
+        args = [substitutions[i] if i in substitutions else self.steps[i].value for i in step.inputs]
+        return step.fn(*args)
+
+
+def round_value(value: Value, decimals: int) -> Value:
+    """Round a number or array as a student would on paper; booleans pass through."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return value
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == bool else np.round(value, decimals)
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return float(np.round(value, decimals))
+    return value
+
+
+class Tracer:
+    """Collects steps while a solver runs; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        overrides: Mapping[str, Value] | None = None,
+        decimals: int | None = None,
+    ) -> None:
+        self.overrides = overrides or {}
+        self.decimals = decimals
+        self.steps: dict[str, Step] = {}
+
+    def given(
+        self,
+        name: str,
+        value: Value,
+        *,
+        group: str = "",
+        formula: str = "given",
+        latex: str = r"\text{given}",
+        note: str = "",
+    ) -> Value:
+        """Record problem data under a name so later steps can name it as an input."""
+        self.steps[name] = Step(name, formula, latex, (), None, value, value, group, note)
+        return value
+
+    def step(
+        self,
+        name: str,
+        formula: str,
+        latex: str,
+        inputs: Sequence[str],
+        fn: Callable[..., Value],
+        *,
+        group: str = "",
+        note: str | Callable[[Value], str] = "",
+    ) -> Value:
+        """Compute ``fn(*values of inputs)``, record it as ``name`` and return the value."""
+        own = fn(*[self.steps[i].value for i in inputs])
+        if self.decimals is not None:
+            own = round_value(own, self.decimals)
+        value = self.overrides[name] if name in self.overrides else own
+        text = note(value) if callable(note) else note
+        self.steps[name] = Step(name, formula, latex, tuple(inputs), fn, value, own, group, text)
+        return value
+
+    def value(self, name: str) -> Value:
+        return self.steps[name].value
+
+    def trace(self, problem_id: str, solver: str, title: str, asked: list[str]) -> Trace:
+        return Trace(problem_id, solver, title, asked, self.steps)

@@ -1,0 +1,298 @@
+"""Reading YAML safely: libyaml's safe parser, bounded before anything is built.
+
+We build Python values from the parser's *event stream* ourselves instead of
+calling ``yaml.load``.  That gives us, in one pass:
+
+- no constructor but scalars, lists and mappings (a ``!!python/...`` tag is an
+  error, never an object);
+- alias expansion counted as we go, so a 300-byte alias bomb stops at the limit
+  instead of being expanded;
+- a depth bound that does not rely on Python's recursion limit;
+- the line of every key path, for error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lstmhw.errors import LstmhwError
+from lstmhw.limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+
+Path = tuple  # tuple[str | int, ...]
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",  # kept as its text
+    "tag:yaml.org,2002:merge",  # `<<` is read as an ordinary (unknown) key
+    "tag:yaml.org,2002:binary",  # kept as its text, then refused where a number is due
+}
+_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+_DECIMAL = re.compile(r"[-+]?(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?")
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data and the line of every key path."""
+
+    file: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int | None:
+        """The line of ``path``, or of its nearest parent that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def error(self, path: Path, message: str) -> LstmhwError:
+        return LstmhwError(message, file=self.file, path=path, line=self.line(path))
+
+
+def parse_number(text: str) -> float | int | None:
+    """A decimal number as a person writes it, or None.
+
+    Accepts what YAML 1.1 reads as strings (``1e-8``, ``1E3``) and reads
+    ``017`` as seventeen, not as octal. NaN and infinity are not numbers here.
+    """
+    text = text.strip()
+    if not text or not _DECIMAL.fullmatch(text) or not any(ch.isdigit() for ch in text):
+        return None
+    clean = text.replace("_", "")
+    try:
+        if re.fullmatch(r"[-+]?\d+", clean):
+            return int(clean)
+        value = float(clean)
+    except ValueError:
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None  # 1e999 overflows to inf
+    return value
+
+
+def _scalar(loader: Any, event: Any, doc: Document, path: Path) -> Any:
+    import yaml
+
+    tag = event.tag
+    if tag in (None, "!"):
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag not in _PLAIN_TAGS:
+        raise doc.error(path, f"YAML tag {tag!r} is not allowed, expected plain numbers, text, lists and mappings")
+    text = event.value
+    if tag == "tag:yaml.org,2002:int":
+        number = parse_number(text)
+        if number is not None:
+            return number
+        try:  # 0x1F, 0o17, 1:30 (sexagesimal): YAML's own reading
+            return yaml.constructor.SafeConstructor.construct_yaml_int(None, yaml.ScalarNode(tag, text))
+        except Exception:
+            return text
+    if tag == "tag:yaml.org,2002:float":
+        number = parse_number(text)
+        # .nan / .inf stay text: every numeric field then refuses them by name.
+        return float(number) if number is not None else text
+    if tag == "tag:yaml.org,2002:bool":
+        return text.lower() in ("yes", "true", "on", "y")
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    return text
+
+
+def _key_text(value: Any, doc: Document, path: Path) -> str:
+    if isinstance(value, (list, dict)):
+        raise doc.error(path, "a list or mapping used as a key, expected a plain key")
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document from text, with every bound of ``limits`` enforced."""
+    import yaml
+
+    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = Document(file=file, data=None)
+    loader = Loader(text)
+    try:
+        return _build(loader, doc)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise LstmhwError(
+            f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None
+        ) from None
+    except yaml.YAMLError as exc:
+        raise LstmhwError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file) from None
+    finally:
+        loader.dispose()
+
+
+def _build(loader: Any, doc: Document) -> Document:
+    import yaml
+
+    # A frame per open collection: [container, path, pending key or None, expanded size, anchor]
+    stack: list[list[Any]] = []
+    anchors: dict[str, tuple[Any, int]] = {}
+    open_anchors: set[str] = set()
+    total = 0
+    documents = 0
+    root: Any = None
+
+    def place(value: Any, size: int, line: int) -> None:
+        """Attach a finished value to the open collection (or make it the root)."""
+        nonlocal root
+        if not stack:
+            root = value
+            doc.lines[()] = line
+            return
+        frame = stack[-1]
+        container, path = frame[0], frame[1]
+        frame[3] += size
+        if isinstance(container, list):
+            doc.lines.setdefault(path + (len(container),), line)
+            container.append(value)
+        elif frame[2] is None:  # this value is a key
+            key = _key_text(value, doc, path)
+            if key in container:
+                raise doc.error(path + (key,), f"key {key!r} appears twice, expected each key once")
+            frame[2] = key
+            doc.lines[path + (key,)] = line
+        else:
+            container[frame[2]] = value
+            frame[2] = None
+
+    def child_path() -> Path:
+        if not stack:
+            return ()
+        container, path, key = stack[-1][0], stack[-1][1], stack[-1][2]
+        if isinstance(container, list):
+            return path + (len(container),)
+        return path + (key,) if key is not None else path
+
+    while True:
+        event = loader.get_event()
+        if event is None or isinstance(event, yaml.StreamEndEvent):
+            break
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
+            continue
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise LstmhwError(
+                    "a second YAML document (---), expected one document per file",
+                    file=doc.file,
+                    line=line,
+                )
+            continue
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in open_anchors:
+                raise doc.error(child_path(), f"alias *{event.anchor} refers to itself, expected a finite document")
+            if event.anchor not in anchors:
+                raise doc.error(child_path(), f"unknown alias *{event.anchor}")
+            value, size = anchors[event.anchor]
+            total += size
+            if total > MAX_YAML_NODES:
+                raise _too_big(doc, child_path(), line)
+            place(_copy(value), size, line)
+            continue
+        total += 1
+        if total > MAX_YAML_NODES:
+            raise _too_big(doc, child_path(), line)
+        if isinstance(event, yaml.ScalarEvent):
+            value = _scalar(loader, event, doc, child_path())
+            if event.anchor:
+                anchors[event.anchor] = (value, 1)
+            place(value, 1, line)
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if event.tag not in _COLLECTION_TAGS:
+                raise doc.error(child_path(), f"YAML tag {event.tag!r} is not allowed, expected plain numbers, text, lists and mappings")
+            if len(stack) >= MAX_YAML_DEPTH:
+                raise doc.error(child_path(), f"nesting deeper than {MAX_YAML_DEPTH} levels, expected at most {MAX_YAML_DEPTH}")
+            container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+            if event.anchor:
+                open_anchors.add(event.anchor)
+            stack.append([container, child_path(), None, 1, event.anchor, line])
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            container, _path, _key, size, anchor, start_line = stack.pop()
+            if anchor:
+                open_anchors.discard(anchor)
+                anchors[anchor] = (container, size)
+            place(container, size, start_line)
+    doc.data = root
+    return doc
+
+
+def _copy(value: Any) -> Any:
+    """Aliases are expanded into independent copies (bounded by the node count)."""
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+def _too_big(doc: Document, path: Path, line: int | None) -> LstmhwError:
+    return LstmhwError(
+        f"more than {MAX_YAML_NODES:,} values once aliases are expanded, "
+        f"expected at most {MAX_YAML_NODES:,}",
+        file=doc.file,
+        path=path,
+        line=line,
+    )
+
+
+def read_text(file: str) -> str:
+    """The file's text, refusing what is too big, not a file, or not UTF-8."""
+    try:
+        if os.path.isdir(file):
+            raise LstmhwError("is a folder, expected a YAML file", file=file)
+        size = os.path.getsize(file)
+        if size > MAX_FILE_BYTES:
+            raise LstmhwError(
+                f"file of {size:,} bytes, expected at most {MAX_FILE_BYTES:,}", file=file
+            )
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise LstmhwError("no such file", file=file) from None
+    except OSError as exc:
+        raise LstmhwError(f"cannot read: {exc.strerror}", file=file) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise LstmhwError(f"file larger than {MAX_FILE_BYTES:,} bytes", file=file)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LstmhwError(
+            f"byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8, expected UTF-8 text",
+            file=file,
+            line=line,
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise LstmhwError("a NUL byte, expected text (is this a binary file?)", file=file, line=line)
+    return text
+
+
+def load_yaml(file: str) -> Document:
+    """Read and parse ``file``; the document must be a non-empty mapping."""
+    doc = parse_yaml(read_text(file), file)
+    if doc.data is None:
+        raise LstmhwError("empty file, expected a YAML mapping of keys", file=file)
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else f"the value {doc.data!r}"
+        raise LstmhwError(f"{kind}, expected a YAML mapping of keys", file=file, line=doc.line(()))
+    return doc
