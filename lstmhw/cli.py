@@ -138,6 +138,11 @@ def lstm_forward(
         if text is not None:
             doc.data[key] = parse_literal(text, f"--{key}")
             doc.lines = {p: n for p, n in doc.lines.items() if p[:1] != (key,)}
+    if x is not None:
+        # New inputs can change the number of steps: the file's `ask` may name steps that no
+        # longer exist, so the default (every h[t], and mse with targets) is asked instead.
+        doc.data.pop("ask", None)
+        doc.data.pop("points", None)
     render_solutions([run(problem_from_document(doc))], format, digits, out)
 
 

@@ -79,5 +79,8 @@ def did_you_mean(word: str, options: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` when an option is close to ``word``, else ``''``."""
     import difflib
 
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    by_lower = {str(o).lower(): str(o) for o in options}
+    # Short keys (h0, c0, W) differ by one character out of two: allow a looser match.
+    cutoff = 0.5 if len(word) <= 3 else 0.6
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
