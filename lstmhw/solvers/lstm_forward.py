@@ -152,40 +152,50 @@ def read(c: Checker) -> LstmParams | None:
     if c.has(("loss",)):
         if c.mapping(("loss",), ["reduction"]) is not None:
             reduction = c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
-    if weights is None or x is None:
-        return None
-    if x.ndim == 1:  # a flat list: T scalar inputs when D = 1, or a single step
-        x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
-    elif x.ndim == 0:
-        x = x.reshape(1, 1)
-    if x.shape[1] != D:
-        c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
-        return None
-    T = x.shape[0]
-    if T > MAX_TIME_STEPS:
-        c.fail(("x",), f"{T:,} time steps, expected at most {MAX_TIME_STEPS:,}")
-        return None
+    # Each check below needs only the sizes it names, so a wrong W does not hide
+    # a wrong x, h0 or y: `lstmhw check` lists every error in the file.
+    ok = weights is not None and x is not None
+    sized = H is not None and D is not None and 1 <= H <= MAX_HIDDEN and 1 <= D <= MAX_HIDDEN
+    T = None
+    if x is not None:
+        if x.ndim == 1:  # a flat list: T scalar inputs when D = 1, or a single step
+            x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
+        elif x.ndim == 0:
+            x = x.reshape(1, 1)
+        if sized and x.shape[1] != D:
+            c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
+            ok = False
+        elif x.shape[0] > MAX_TIME_STEPS:
+            c.fail(("x",), f"{x.shape[0]:,} time steps, expected at most {MAX_TIME_STEPS:,}")
+            ok = False
+        else:
+            T = x.shape[0]
     state = {}
     for key, array in (("h0", h0), ("c0", c0)):
+        if not sized:
+            continue
         if array is None:
             state[key] = np.zeros(H)
             continue
         value = fit(array, H, None)
         if value is None:
             c.fail((key,), f"shape {shape_text(array.shape)}, expected ({H},) for hidden size {H}")
-            return None
+            ok = False
         state[key] = value
     y = None
     if c.has(("y",)):
         raw_y = c.array(("y",))
         if raw_y is None:
-            return None
-        y = fit(raw_y, T, H)
-        if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
-            y = raw_y.reshape(T, 1)
-        if y is None:
-            c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
-            return None
+            ok = False
+        elif sized and T is not None:
+            y = fit(raw_y, T, H)
+            if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
+                y = raw_y.reshape(T, 1)
+            if y is None:
+                c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
+                ok = False
+    if not ok or not sized or T is None:
+        return None
     return LstmParams(weights, x, state["h0"], state["c0"], y, reduction)
 
 
