@@ -167,6 +167,35 @@ def mse(
     render_solutions([run(problem_from_flags(data))], format, digits, out)
 
 
+# --------------------------------------------------------------------- grade
+@app.command()
+@guarded
+def grade(
+    key: Annotated[str, typer.Argument(help="The key: a problem file or a folder of them.")],
+    submissions: Annotated[list[str], typer.Argument(help="Submission files, or folders of *.yaml files.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table | json | csv | gradescope")] = "table",
+    details: Annotated[bool, typer.Option("--details", help="Table: every verdict per student.")] = False,
+    rtol: Annotated[Optional[float], typer.Option("--rtol", min=0, help="Relative tolerance for every problem.")] = None,
+    atol: Annotated[Optional[float], typer.Option("--atol", min=0, help="Absolute tolerance for every problem.")] = None,
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+    out_dir: Annotated[
+        Optional[str], typer.Option("--out-dir", help="gradescope: write DIR/<student>/results.json per submission.")
+    ] = None,
+) -> None:
+    """Grade submissions against a key. Exit 0: all graded; 1: some could not be read."""
+    from lstmhw.batch import grade_files
+    from lstmhw.errors import EXIT_SOME_UNREADABLE
+    from lstmhw.render.report import REPORT_FORMATS
+
+    check_format(format, REPORT_FORMATS)
+    if out_dir and format != "gradescope":
+        fail("--out-dir goes with --format gradescope")
+    unreadable = grade_files(key, submissions, format, details=details, rtol=rtol, atol=atol, digits=digits, out=out, out_dir=out_dir)
+    if unreadable:
+        raise typer.Exit(EXIT_SOME_UNREADABLE)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -1,0 +1,92 @@
+"""Grading a class: read the key once, every submission once, and write one report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from lstmhw.errors import LstmhwError
+from lstmhw.files import load_problems
+from lstmhw.grading import Key, Options, SubmissionResult, grade_submission
+from lstmhw.limits import MAX_FILES_PER_RUN
+from lstmhw.output import emit, write_atomic
+from lstmhw.submission import Submission, read_submission
+
+
+def submission_files(paths: Sequence[str]) -> list[str]:
+    """Files as given (a missing one becomes an error row, not a crash); folders give *.yaml."""
+    files: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            files.extend(sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith((".yaml", ".yml"))))
+        else:
+            files.append(path)
+    if len(files) > MAX_FILES_PER_RUN:
+        raise LstmhwError(f"{len(files):,} submissions, expected at most {MAX_FILES_PER_RUN:,} in one run")
+    return files
+
+
+def grade_all(key: Key, files: Sequence[str]) -> list[SubmissionResult]:
+    results = []
+    for file in files:
+        submission = read_submission(file, key.ids)
+        try:
+            results.append(grade_submission(key, submission))
+        except LstmhwError as exc:  # one bad submission never stops the batch
+            results.append(_error_row(submission, str(exc), key))
+    return results
+
+
+def _error_row(submission: Submission, error: str, key: Key) -> SubmissionResult:
+    return SubmissionResult(submission.student, submission.file, "error", error, 0.0, key.max_score)
+
+
+def grade_files(
+    key_path: str,
+    paths: Sequence[str],
+    fmt: str,
+    *,
+    details: bool = False,
+    rtol: float | None = None,
+    atol: float | None = None,
+    digits: int = 4,
+    out: str | None = None,
+    out_dir: str | None = None,
+) -> int:
+    """Grade and write the report; returns how many submissions could not be read."""
+    from lstmhw.render import report
+
+    key = Key(load_problems([key_path]), Options(rtol=rtol, atol=atol))
+    results = grade_all(key, submission_files(paths))
+    if fmt == "json":
+        emit(report.render_json(results), out)
+    elif fmt == "csv":
+        emit(report.render_csv(results, key.ids), out)
+    elif fmt == "gradescope":
+        if out_dir:
+            for result in results:
+                folder = os.path.join(out_dir, _safe_name(result.student))
+                os.makedirs(folder, exist_ok=True)
+                write_atomic(os.path.join(folder, "results.json"), report.render_gradescope(result, digits))
+        elif len(results) != 1:
+            raise LstmhwError(f"{len(results)} submissions, expected one for --format gradescope (or use --out-dir DIR)")
+        else:
+            emit(report.render_gradescope(results[0], digits), out)
+    else:
+        from lstmhw.render.table import make_console
+
+        if out:
+            import io
+
+            buffer = io.StringIO()
+            report.render_table(results, key.ids, details, digits, make_console(buffer))
+            emit(buffer.getvalue(), out)
+        else:
+            report.render_table(results, key.ids, details, digits, make_console())
+    return sum(1 for r in results if r.status == "error")
+
+
+def _safe_name(student: str) -> str:
+    """A student name as one path component: no separators, no dot-dot."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student).strip(".")
+    return cleaned or "student"

@@ -1,0 +1,396 @@
+"""Grading answers against a key, the way a careful human grader does (SPEC §4).
+
+For each asked quantity, in order:
+
+1. **correct**: every element within ``atol + rtol·|r|`` of the key, or of the
+   key re-solved with every intermediate rounded to 2, 3 or 4 decimals (a
+   student working on paper);
+2. **correct-ecf**: wrong against the key, but right when the solver is re-run
+   with the student's own earlier answers substituted (error carried forward);
+3. **incorrect**, with a ``diagnosis`` when a catalogued mistake reproduces the
+   answer — re-running the whole chain with the mistake (computed once per key)
+   or re-running it from the student's own earlier values;
+4. **missing** / **invalid** (unreadable, or the wrong shape).
+
+Matrices are judged element by element with proportional credit.  Everything
+that depends only on the key (its trace, the rounded chains, the mistaken
+chains) is computed once per key in :class:`KeyProblem`, not per student.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from lstmhw.errors import LstmhwError
+from lstmhw.mistakes import generic_candidates, mistake_traces, patched_ops
+from lstmhw.problem import Problem, Tolerance
+from lstmhw.solvers import run, solver_module
+from lstmhw.submission import Submission, answer_value
+from lstmhw.trace import Trace
+
+HAND_ROUNDING_DECIMALS = (2, 3, 4)
+
+CORRECT, CORRECT_ECF, INCORRECT, MISSING, INVALID = "correct", "correct-ecf", "incorrect", "missing", "invalid"
+
+
+@dataclass
+class Options:
+    rtol: float | None = None  # overrides every problem's tolerance when given
+    atol: float | None = None
+    ecf: bool = True
+    diagnose: bool = True
+
+
+@dataclass
+class QuantityResult:
+    quantity: str
+    verdict: str
+    answer: Any
+    expected: Any
+    points: float
+    max_points: float
+    diagnosis: dict[str, Any] | None = None
+    elements: list[dict[str, Any]] | None = None
+    ecf: dict[str, Any] | None = None  # the student's values the ECF value was computed from
+    reason: str | None = None  # why an answer is invalid
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    file: str
+    status: str  # "graded" | "error"
+    error: str | None
+    score: float
+    max_score: float
+    problems: dict[str, dict[str, QuantityResult]] = field(default_factory=dict)
+    variant: int | None = None
+
+    def problem_score(self, problem_id: str) -> float:
+        return sum(r.points for r in self.problems.get(problem_id, {}).values())
+
+
+class KeyProblem:
+    """One problem of the key with everything that does not depend on the student."""
+
+    def __init__(self, problem: Problem, options: Options) -> None:
+        self.problem = problem
+        self.trace: Trace = run(problem)
+        base = problem.tolerance
+        self.tol = Tolerance(
+            rtol=options.rtol if options.rtol is not None else base.rtol,
+            atol=options.atol if options.atol is not None else base.atol,
+        )
+        self.ops = solver_module(problem.solver).OPS
+        self.max_score = sum(problem.points_for(q) for q in problem.ask)
+
+    @cached_property
+    def rounded(self) -> list[Trace]:
+        traces = []
+        with np.errstate(all="ignore"):
+            for decimals in HAND_ROUNDING_DECIMALS:
+                try:
+                    traces.append(run(self.problem, decimals=decimals))
+                except (ArithmeticError, ValueError, LstmhwError):
+                    continue  # a chain rounding makes degenerate (÷0) is not one a student took
+        return traces
+
+    @cached_property
+    def mistaken(self) -> list[tuple[str, str, Trace]]:
+        """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
+        return mistake_traces(self.problem)
+
+    def expected(self, quantity: str) -> Any:
+        return self.trace.value(quantity)
+
+
+class Key:
+    """The answer key: problems by id, and their variants on demand."""
+
+    def __init__(self, problems: Sequence[Problem], options: Options) -> None:
+        self.options = options
+        self.problems = {p.id: KeyProblem(p, options) for p in problems}
+        self.ids = list(self.problems)
+        self._variants: dict[int, Key] = {}
+
+    @property
+    def max_score(self) -> float:
+        return sum(kp.max_score for kp in self.problems.values())
+
+    def for_variant(self, seed: int | None) -> "Key":
+        if seed is None:
+            return self
+        if seed not in self._variants:
+            from lstmhw.variant import variant_problem
+
+            variants = [variant_problem(kp.problem, seed) for kp in self.problems.values()]
+            for original, variant in zip(self.ids, variants):
+                variant.id = original  # answers are keyed by the original ids
+            self._variants[seed] = Key(variants, self.options)
+        return self._variants[seed]
+
+
+# --------------------------------------------------------------------------- values
+def _coerce(raw: Any, expected: Any) -> tuple[Any, str | None]:
+    """The student's answer in the key's type and shape, or (None, why it is invalid)."""
+    value = answer_value(raw)
+    if isinstance(expected, (bool, np.bool_)):
+        if isinstance(value, bool):
+            return value, None
+        return None, f"{raw!r}, expected true or false"
+    if isinstance(expected, str):
+        if isinstance(value, str):
+            return value.strip().lower(), None
+        return None, f"{raw!r}, expected one of the words the problem uses (e.g. {expected!r})"
+    if value is None or isinstance(value, (bool, str)):
+        return None, f"{raw!r}, expected a number" + ("" if np.ndim(expected) == 0 else " or a list of numbers")
+    try:
+        array = np.asarray(value, dtype=float)
+    except ValueError:
+        return None, "a ragged list, expected a rectangular list of numbers"
+    target = np.asarray(expected, dtype=float)
+    if array.shape != target.shape:
+        if array.size == target.size and np.squeeze(array).shape == np.squeeze(target).shape:
+            array = array.reshape(target.shape)  # 0.2174 for [0.2174], [[1, 2]] for [1, 2]
+        elif array.ndim == 2 and array.shape == target.shape[::-1]:
+            return array, None  # transposed: graded (and diagnosed) by _grade_transposed
+        else:
+            return None, f"shape {array.shape}, expected {target.shape}"
+    if target.ndim == 0:
+        return float(array), None
+    return array, None
+
+
+def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
+    """Elementwise: |a − r| ≤ atol + rtol·|r| for numbers, equality for booleans and words."""
+    if isinstance(answer, (bool, str)) or isinstance(candidate, (bool, str, np.bool_)):
+        return np.array([answer == candidate])
+    a = np.asarray(answer, dtype=float)
+    r = np.asarray(candidate, dtype=float)
+    if a.shape != r.shape:
+        return np.zeros(a.size, dtype=bool)
+    with np.errstate(all="ignore"):
+        return (np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)).reshape(-1)
+
+
+def _as_given(raw: Any) -> Any:
+    """The answer as the student wrote it (0.013, not [0.013]), for reports."""
+    value = answer_value(raw)
+    return _plain(value if value is not None else raw)
+
+
+def _plain(value: Any) -> Any:
+    from lstmhw.render.values import jsonable
+
+    return jsonable(value)
+
+
+# --------------------------------------------------------------------------- grading
+def grade_submission(key: Key, submission: Submission, options: Options | None = None) -> SubmissionResult:
+    """Grade every asked quantity of every key problem for one submission."""
+    options = options or key.options
+    if submission.error is not None:
+        return SubmissionResult(submission.student, submission.file, "error", submission.error, 0.0, key.max_score)
+    try:
+        graded_key = key.for_variant(submission.variant)
+    except LstmhwError as exc:
+        return SubmissionResult(submission.student, submission.file, "error", f"variant {submission.variant}: {exc}", 0.0, key.max_score)
+    problems = {}
+    for pid, kp in graded_key.problems.items():
+        problems[pid] = grade_problem(kp, submission.answers.get(pid, {}), options)
+    score = sum(r.points for results in problems.values() for r in results.values())
+    return SubmissionResult(
+        submission.student, submission.file, "graded", None, score, graded_key.max_score, problems, submission.variant
+    )
+
+
+def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:
+    problem, tol = kp.problem, kp.tol
+    results: dict[str, QuantityResult] = {}
+    coerced: dict[str, Any] = {}
+    pending: list[str] = []  # numeric/boolean answers not yet settled as correct
+    for q in problem.ask:
+        expected, max_points = kp.expected(q), problem.points_for(q)
+        if q not in raw_answers or raw_answers[q] is None:
+            results[q] = QuantityResult(q, MISSING, None, _plain(expected), 0.0, max_points)
+            continue
+        value, why = _coerce(raw_answers[q], expected)
+        if why is not None:
+            results[q] = QuantityResult(q, INVALID, _plain(raw_answers[q]), _plain(expected), 0.0, max_points, reason=why)
+            continue
+        coerced[q] = value
+        if np.shape(value) != np.shape(expected):  # transposed matrix
+            results[q] = _grade_transposed(q, value, expected, max_points, tol, options)
+            continue
+        ok = _close(value, expected, tol)
+        for rounded in kp.rounded if not ok.all() else ():
+            ok |= _close(value, rounded.value(q), tol)
+        if ok.all():
+            results[q] = QuantityResult(q, CORRECT, _as_given(raw_answers[q]), _plain(expected), max_points, max_points)
+        else:
+            results[q] = None  # type: ignore[assignment]
+            pending.append(q)
+    if pending:
+        overrides = {q: v for q, v in coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
+        _settle(kp, pending, coerced, overrides, results, options)
+        for q in pending:
+            results[q].answer = _as_given(raw_answers[q])
+    return {q: results[q] for q in problem.ask}
+
+
+def _settle(
+    kp: KeyProblem,
+    pending: list[str],
+    coerced: dict[str, Any],
+    overrides: dict[str, Any],
+    results: dict[str, QuantityResult],
+    options: Options,
+) -> None:
+    """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
+    problem, tol = kp.problem, kp.tol
+    ecf_traces: list[Trace] = []
+    if options.ecf and overrides:
+        with np.errstate(all="ignore"):
+            for decimals in (None, *HAND_ROUNDING_DECIMALS):
+                try:
+                    ecf_traces.append(run(problem, overrides=overrides, decimals=decimals))
+                except (ArithmeticError, ValueError, LstmhwError):
+                    continue
+    for q in pending:
+        value, expected, max_points = coerced[q], kp.expected(q), problem.points_for(q)
+        ok_key = _close(value, expected, tol)
+        for rounded in kp.rounded:
+            ok_key |= _close(value, rounded.value(q), tol)
+        ok_ecf = np.zeros_like(ok_key)
+        used: dict[str, Any] = {}
+        if ecf_traces:
+            upstream = _upstream_answers(ecf_traces[0], q, overrides)
+            if upstream:
+                for trace in ecf_traces:
+                    ok_ecf |= _close(value, trace[q].own, tol)
+                ok_ecf &= ~ok_key
+                if ok_ecf.any():
+                    used = {name: _plain(overrides[name]) for name in upstream}
+        credit = (ok_key.sum() + problem.ecf_credit * ok_ecf.sum()) / ok_key.size
+        points = float(max_points * credit)
+        wrong = ~(ok_key | ok_ecf)
+        if not wrong.any():
+            verdict = CORRECT_ECF
+        else:
+            verdict = INCORRECT
+        result = QuantityResult(q, verdict, _plain(value), _plain(expected), points, max_points)
+        if used:
+            result.ecf = {"from": used, "expected": _plain(ecf_traces[0][q].own)}
+        if ok_key.size > 1:
+            result.elements = _elements(value, expected, ok_key, ok_ecf)
+        if verdict == INCORRECT and options.diagnose:
+            _diagnose(kp, q, value, expected, wrong, overrides, result)
+        results[q] = result
+
+
+def _upstream_answers(trace: Trace, quantity: str, overrides: dict[str, Any]) -> list[str]:
+    """The student's answers that ``quantity`` was computed from (through any number of steps)."""
+    seen: set[str] = set()
+    stack = list(trace[quantity].inputs)
+    found = []
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in overrides:
+            found.append(name)
+            continue  # the student's value replaces everything above it
+        stack.extend(trace[name].inputs)
+    return sorted(found, key=list(trace.steps).index)
+
+
+def _elements(value: Any, expected: Any, ok_key: np.ndarray, ok_ecf: np.ndarray) -> list[dict[str, Any]]:
+    a = np.asarray(value, dtype=float)
+    r = np.asarray(expected, dtype=float)
+    out = []
+    for flat, index in enumerate(np.ndindex(r.shape)):
+        verdict = CORRECT if ok_key[flat] else CORRECT_ECF if ok_ecf[flat] else INCORRECT
+        out.append({"index": list(index), "verdict": verdict, "answer": float(a[index]), "expected": float(r[index])})
+    return out
+
+
+def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol: Tolerance, options: Options) -> QuantityResult:
+    r = np.asarray(expected, dtype=float)
+    result = QuantityResult(q, INVALID, _plain(value), _plain(expected), 0.0, max_points, reason=f"shape {np.shape(value)}, expected {r.shape}")
+    if options.diagnose and _close(np.asarray(value).T, r, tol).all():
+        result.verdict = INCORRECT
+        result.reason = None
+        result.diagnosis = {"mistake": "transposed", "message": "the matrix is transposed"}
+    return result
+
+
+# --------------------------------------------------------------------------- diagnosis
+def _candidates(kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any]) -> list[tuple[str, str, Any, bool]]:
+    """(mistake id, message, value, specific?) for every way a known mistake yields ``q``."""
+    out = []
+    for mistake_id, message, trace in kp.mistaken:
+        out.append((mistake_id, message, trace.value(q), True))
+    given = {name: v for name, v in overrides.items() if name != q}
+    if given and _upstream_answers(kp.trace, q, given):
+        with np.errstate(all="ignore"):
+            for mistake_id, variant, ops in patched_ops(kp.ops):
+                try:
+                    trace = run(kp.problem, ops=ops, overrides=given)
+                except (ArithmeticError, ValueError, LstmhwError, np.linalg.LinAlgError):
+                    continue
+                out.append((mistake_id, variant.message + " (from your own earlier values)", trace[q].own, True))
+    out.extend((mid, msg, value, False) for mid, msg, value in generic_candidates(expected))
+    return out
+
+
+def _diagnose(kp: KeyProblem, q: str, value: Any, expected: Any, wrong: np.ndarray, overrides: dict[str, Any], result: QuantityResult) -> None:
+    """Name the mistake that reproduces the wrong elements; say so when several do."""
+    tol = kp.tol
+    whole: list[tuple[str, str, bool]] = []  # candidates explaining every wrong element
+    per_element: dict[int, list[tuple[str, str, bool]]] = {}
+    for mistake_id, message, candidate, specific in _candidates(kp, q, expected, overrides):
+        if np.shape(candidate) != np.shape(expected):
+            continue
+        if isinstance(candidate, (np.ndarray, float)) and not np.all(np.isfinite(candidate)):
+            continue
+        # A mistake that changes nothing here cannot explain a wrong answer.
+        differs = ~_close(candidate, expected, tol)
+        match = _close(value, candidate, tol) & differs & wrong
+        if not match.any():
+            continue
+        if match.sum() == wrong.sum():
+            whole.append((mistake_id, message, specific))
+        for flat in np.flatnonzero(match):
+            per_element.setdefault(int(flat), []).append((mistake_id, message, specific))
+    if whole:
+        result.diagnosis = _describe(whole)
+    elif len(per_element) == 1 and wrong.sum() == 1:
+        result.diagnosis = _describe(next(iter(per_element.values())))
+    if result.elements is not None:
+        for flat, found in per_element.items():
+            result.elements[flat]["diagnosis"] = _describe(found)
+
+
+def _describe(found: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    """Specific mistakes over generic ones; several equally good ones are all named."""
+    specific = [f for f in found if f[2]]
+    chosen = specific or found
+    ids: list[str] = []
+    messages: list[str] = []
+    for mistake_id, message, _ in chosen:
+        if mistake_id not in ids:
+            ids.append(mistake_id)
+            messages.append(message)
+    if len(ids) == 1:
+        return {"mistake": ids[0], "message": messages[0]}
+    return {
+        "mistake": ids[0],
+        "message": "these mistakes give the same value here, so it cannot tell which: " + "; or ".join(messages),
+        "alternatives": ids[1:],
+    }

@@ -1,0 +1,163 @@
+"""Grading reports: table (people), json (scripts), csv (spreadsheets), gradescope."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from lstmhw.grading import SubmissionResult
+from lstmhw.render.json import dumps
+from lstmhw.render.values import value_text
+
+REPORT_FORMATS = ("table", "json", "csv", "gradescope")
+
+
+def _num(x: float) -> float | int:
+    """Scores as written by a person: 7.0 -> 7, 5/6 kept exact."""
+    return int(x) if float(x).is_integer() else x
+
+
+def result_data(result: SubmissionResult) -> dict[str, Any]:
+    problems: dict[str, Any] = {}
+    for pid, quantities in result.problems.items():
+        problems[pid] = {}
+        for q, r in quantities.items():
+            entry: dict[str, Any] = {
+                "verdict": r.verdict,
+                "answer": r.answer,
+                "expected": r.expected,
+                "points": _num(r.points),
+                "max_points": _num(r.max_points),
+                "diagnosis": r.diagnosis,
+            }
+            if r.ecf:
+                entry["ecf"] = r.ecf
+            if r.elements is not None:
+                entry["elements"] = r.elements
+            if r.reason:
+                entry["reason"] = r.reason
+            problems[pid][q] = entry
+    data = {
+        "student": result.student,
+        "file": result.file,
+        "status": result.status,
+        "error": result.error,
+        "score": _num(result.score),
+        "max_score": _num(result.max_score),
+        "problems": problems,
+    }
+    if result.variant is not None:
+        data["variant"] = result.variant
+    return data
+
+
+def render_json(results: Sequence[SubmissionResult]) -> str:
+    return dumps({"submissions": [result_data(r) for r in results]})
+
+
+def render_csv(results: Sequence[SubmissionResult], problem_ids: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "file", "status", *problem_ids, "total", "max"])
+    for r in results:
+        scores = [_round(r.problem_score(pid)) if r.status == "graded" else "" for pid in problem_ids]
+        writer.writerow([r.student, r.file, r.status, *scores, _round(r.score), _round(r.max_score)])
+    return buffer.getvalue()
+
+
+def _round(x: float) -> float | int:
+    # csv is for spreadsheets: 4 decimals is beyond any rubric, and 0.8333333333333334 is noise.
+    return _num(round(x, 4))
+
+
+def quantity_line(q: str, r: Any, digits: int = 4) -> str:
+    """One sentence for a student: verdict, values, and what went wrong."""
+    parts = [f"{q}: {r.verdict}"]
+    if r.verdict == "missing":
+        parts.append(f"(expected {_short(r.expected, digits)})")
+    else:
+        parts.append(f"(you gave {_short(r.answer, digits)}, expected {_short(r.expected, digits)})")
+    if r.ecf:
+        used = ", ".join(f"{k} = {_short(v, digits)}" for k, v in r.ecf["from"].items())
+        parts.append(f"— right from your own {used}")
+    if r.reason:
+        parts.append(f"— {r.reason}")
+    if r.diagnosis:
+        parts.append(f"— {r.diagnosis['message']}")
+    if r.elements and r.verdict == "incorrect":
+        wrong = [e for e in r.elements if e["verdict"] == "incorrect"]
+        parts.append(f"[{len(r.elements) - len(wrong)} of {len(r.elements)} elements right]")
+        for e in wrong:
+            if "diagnosis" in e and not r.diagnosis:
+                parts.append(f"element {tuple(e['index'])}: {e['diagnosis']['message']}")
+    parts.append(f"{_fmt(r.points)}/{_fmt(r.max_points)} pt")
+    return " ".join(parts)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if float(x).is_integer() else f"{x:.2f}"
+
+
+def _short(value: Any, digits: int) -> str:
+    import numpy as np
+
+    if isinstance(value, list):
+        return value_text(np.asarray(value, dtype=float), digits).replace("\n", " ")
+    return value_text(value, digits)
+
+
+def render_gradescope(result: SubmissionResult, digits: int = 4) -> str:
+    """A Gradescope ``results.json`` for one submission: ``score`` and one test per quantity."""
+    tests = []
+    for pid, quantities in result.problems.items():
+        for q, r in quantities.items():
+            tests.append(
+                {
+                    "name": f"{pid} {q}",
+                    "score": _num(round(r.points, 6)),
+                    "max_score": _num(r.max_points),
+                    "status": "passed" if r.verdict in ("correct", "correct-ecf") else "failed",
+                    "output": quantity_line(q, r, digits),
+                }
+            )
+    data: dict[str, Any] = {"score": _num(round(result.score, 6)), "tests": tests}
+    if result.status != "graded":
+        data["output"] = f"Your submission could not be read: {result.error}"
+    return dumps(data)
+
+
+def render_table(results: Sequence[SubmissionResult], problem_ids: Sequence[str], details: bool, digits: int, console: Any) -> None:
+    from rich.table import Table
+
+    summary = Table(title="grades", title_justify="left")
+    for column in ("student", "status", *problem_ids, "total", "max"):
+        summary.add_column(column, justify="right" if column not in ("student", "status") else "left")
+    for r in results:
+        scores = [_fmt(r.problem_score(pid)) if r.status == "graded" else "—" for pid in problem_ids]
+        style = "red" if r.status == "error" else None
+        summary.add_row(r.student, r.status, *scores, _fmt(r.score), _fmt(r.max_score), style=style)
+    console.print(summary)
+    for r in results:
+        if r.status == "error":
+            console.print(f"[red]{r.student}[/red]: {r.error}", markup=True, highlight=False)
+    if not details:
+        return
+    for r in results:
+        if r.status != "graded":
+            continue
+        table = Table(title=f"{r.student} ({r.file})", title_justify="left")
+        for column in ("problem", "quantity", "verdict", "answer", "expected", "points", "what went wrong"):
+            table.add_column(column)
+        for pid, quantities in r.problems.items():
+            for q, res in quantities.items():
+                why = res.diagnosis["message"] if res.diagnosis else (res.reason or "")
+                if res.ecf:
+                    why = "right from your own " + ", ".join(res.ecf["from"])
+                style = {"correct": "green", "correct-ecf": "cyan", "incorrect": "red"}.get(res.verdict, "yellow")
+                table.add_row(
+                    pid, q, res.verdict, _short(res.answer, digits), _short(res.expected, digits),
+                    f"{_fmt(res.points)}/{_fmt(res.max_points)}", why, style=style,
+                )
+        console.print(table)

@@ -1,0 +1,123 @@
+"""Students' submission files (SPEC §4): who, which variant, and their raw answers.
+
+A submission that cannot be read is not fatal to a batch: :func:`read_submission`
+returns a :class:`Submission` with ``error`` set, and the report shows it as a
+``status: error`` row while everyone else is graded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lstmhw.errors import LstmhwError, did_you_mean
+from lstmhw.problem import as_number, describe
+from lstmhw.yamlio import Document, load_yaml
+
+SUBMISSION_KEYS = ("student", "answers", "variant")
+TRUE_WORDS = {"t", "true", "yes", "y", "on"}
+FALSE_WORDS = {"f", "false", "no", "n", "off"}
+
+
+@dataclass
+class Submission:
+    file: str
+    student: str
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # problem id -> quantity -> raw
+    variant: int | None = None
+    error: str | None = None
+
+
+def answer_value(raw: Any) -> Any:
+    """A raw YAML answer as a number, bool or nested list of numbers; None if unreadable.
+
+    ``T``/``F``/``yes``/``no`` are booleans; strings YAML 1.1 does not read as
+    numbers (``1e-3``) are numbers.
+    """
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return raw.strip().lower() in TRUE_WORDS
+    if isinstance(raw, list):
+        items = [answer_value(item) for item in raw]
+        if any(item is None or isinstance(item, bool) for item in items):
+            return None
+        return items
+    number = as_number(raw)
+    return float(number) if number is not None else (raw if isinstance(raw, str) else None)
+
+
+def _stem(file: str) -> str:
+    return os.path.splitext(os.path.basename(file))[0]
+
+
+def validate_submission_document(doc: Document, problem_ids: Sequence[str] | None = None) -> list[LstmhwError]:
+    """Every structural error in a submission (for ``check``); empty when it is readable."""
+    errors: list[LstmhwError] = []
+    data = doc.data
+    for key in data:
+        if key not in SUBMISSION_KEYS:
+            errors.append(doc.error((key,), f"unknown key{did_you_mean(key, SUBMISSION_KEYS)}, expected one of {', '.join(SUBMISSION_KEYS)}"))
+    if "student" in data and (isinstance(data["student"], (dict, list)) or data["student"] is None):
+        errors.append(doc.error(("student",), f"{describe(data['student'])}, expected a name"))
+    if "variant" in data:
+        number = as_number(data["variant"])
+        if number is None or number != int(number) or number < 0:
+            errors.append(doc.error(("variant",), f"{describe(data['variant'])}, expected a whole number ≥ 0"))
+    answers = data.get("answers")
+    if "answers" not in data:
+        errors.append(doc.error((), "missing key 'answers'"))
+    elif not isinstance(answers, dict):
+        errors.append(doc.error(("answers",), f"{describe(answers)}, expected a mapping of answers"))
+    else:
+        nested = _is_nested(answers, problem_ids)
+        groups = answers.items() if nested else [(None, answers)]
+        for pid, group in groups:
+            base = ("answers", pid) if pid is not None else ("answers",)
+            if not isinstance(group, dict):
+                errors.append(doc.error(base, f"{describe(group)}, expected a mapping of quantity to answer"))
+                continue
+            for quantity, raw in group.items():
+                if isinstance(raw, dict) or answer_value(raw) is None:
+                    errors.append(doc.error(base + (quantity,), f"{describe(raw)}, expected a number, a list of numbers, or true/false"))
+    return errors
+
+
+def _is_nested(answers: dict, problem_ids: Sequence[str] | None) -> bool:
+    """Answers grouped per problem (``p4: {h[1]: ...}``) rather than one flat map."""
+    if problem_ids is not None and any(key in problem_ids for key in answers):
+        return True
+    return bool(answers) and all(isinstance(v, dict) for v in answers.values())
+
+
+def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
+    """Read one submission; never raises for bad content (the error is recorded instead)."""
+    try:
+        doc = load_yaml(file)
+    except LstmhwError as exc:
+        return Submission(file=file, student=_stem(file), error=str(exc))
+    data = doc.data
+    student = data.get("student", _stem(file))
+    student = str(student) if not isinstance(student, (dict, list)) and student is not None else _stem(file)
+    errors = validate_submission_document(doc, problem_ids)
+    answers = data.get("answers")
+    if not errors and isinstance(answers, dict):
+        if _is_nested(answers, problem_ids):
+            # Answers to problems outside the key are ignored: an instructor may grade
+            # one problem of a homework at a time.
+            grouped = {str(pid): dict(group) for pid, group in answers.items() if pid in problem_ids}
+        elif len(problem_ids) == 1:
+            grouped = {problem_ids[0]: dict(answers)}
+        else:
+            errors.append(doc.error(("answers",), f"a flat map of answers, expected answers grouped by problem ({', '.join(problem_ids)}) for a key of {len(problem_ids)} problems"))
+            grouped = {}
+    else:
+        grouped = {}
+    variant = None
+    if not errors and "variant" in data:
+        variant = int(as_number(data["variant"]))
+    if errors:
+        return Submission(file=file, student=student, error=str(errors[0]))
+    return Submission(file=file, student=student, answers=grouped, variant=variant)
