@@ -130,6 +130,9 @@ def parse_yaml(text: str, file: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if "expected ','" in problem and "[" in text:
+            # {h[1]: 0.2} is the classic: brackets end a plain key inside {...}.
+            problem += ' (inside {...} or [...], quote keys with brackets: "h[1]")'
         raise LstmhwError(
             f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None
         ) from None

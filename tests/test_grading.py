@@ -1,0 +1,207 @@
+"""Grading: tolerance, hand rounding, per-element credit, reports and exit codes (SPEC §4)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from lstmhw.files import load_problems
+from lstmhw.grading import Key, Options, grade_submission
+from lstmhw.submission import Submission
+
+from conftest import FIXTURES, PROBLEMS, run_cli
+
+P4 = str(PROBLEMS / "p4.yaml")
+
+
+def grade_p4(answers: dict, **options) -> dict:
+    key = Key(load_problems([P4]), Options(**options))
+    result = grade_submission(key, Submission(file="s.yaml", student="s", answers={"p4": answers}))
+    return result.problems["p4"]
+
+
+def plain_p4(decimals: int | None = None) -> dict:
+    """p4 by hand: the weights of SPEC §2, every intermediate rounded to ``decimals`` as on paper."""
+    r = (lambda v: round(v, decimals)) if decimals is not None else (lambda v: v)
+    sig = lambda z: 1 / (1 + math.exp(-z))
+    W = {"f": (1, 2), "i": (-1, 0), "c": (1, 2), "o": (3, 0)}
+    U = {"f": 0.5, "i": 2, "c": 1.5, "o": -1}
+    b = {"f": 0.2, "i": -0.1, "c": 0.5, "o": 0.8}
+    xs, ys = [(1, 0), (0.5, -1)], [0.5, 0.8]
+    h = c = 0.0
+    out = {}
+    for t, x in enumerate(xs, start=1):
+        z = {g: r(W[g][0] * x[0] + W[g][1] * x[1] + U[g] * h + b[g]) for g in "fico"}
+        f, i, o = r(sig(z["f"])), r(sig(z["i"])), r(sig(z["o"]))
+        ct = r(math.tanh(z["c"]))
+        c = r(f * c + i * ct)
+        h = r(o * math.tanh(c))
+        out[f"h[{t}]"] = h
+    squares = [r(r(out[f"h[{t}]"] - y) ** 2) for t, y in zip((1, 2), ys)]
+    out["mse"] = r(sum(squares) / 2)
+    return out
+
+
+def test_seed_002_p4_answers_are_all_correct():
+    results = grade_p4({"h[1]": 0.21741, "h[2]": -0.18988, "mse": 0.5298})
+    assert {q: r.verdict for q, r in results.items()} == {"h[1]": "correct", "h[2]": "correct", "mse": "correct"}
+    assert sum(r.points for r in results.values()) == 3
+
+
+@pytest.mark.parametrize("decimals", [2, 3, 4])
+def test_hand_rounded_chain_is_correct_where_plain_tolerance_is_not(decimals):
+    rounded = plain_p4(decimals)
+    exact = plain_p4()
+    tight = {"rtol": 1e-4, "atol": 1e-5}
+    # the premise: a tolerance this tight rejects the 2-decimal chain's answers on their own
+    if decimals == 2:
+        assert any(abs(rounded[q] - exact[q]) > tight["atol"] + tight["rtol"] * abs(exact[q]) for q in exact)
+    results = grade_p4(rounded, **tight)
+    assert all(r.verdict == "correct" for r in results.values()), {q: r.verdict for q, r in results.items()}
+    assert all(r.diagnosis is None for r in results.values())
+
+
+def test_a_genuinely_wrong_value_is_not_rescued_by_rounding():
+    answers = plain_p4(2)
+    answers["h[2]"] = answers["h[2]"] + 0.03
+    results = grade_p4(answers, rtol=1e-4, atol=1e-5)
+    assert results["h[1]"].verdict == "correct"
+    assert results["h[2]"].verdict == "incorrect" and results["h[2]"].points == 0
+
+
+def test_missing_and_invalid_answers():
+    results = grade_p4({"h[1]": "abc", "h[2]": [0.1, 0.2, 0.3]})
+    assert results["h[1]"].verdict == "invalid" and "expected a number" in results["h[1]"].reason
+    assert results["h[2]"].verdict == "invalid" and "shape" in results["h[2]"].reason
+    assert results["mse"].verdict == "missing" and results["mse"].points == 0
+
+
+def test_per_element_credit_on_a_vector(write):
+    # H = 2 with decoupled units: U and W diagonal, so each unit is a 1-unit LSTM we can do by hand.
+    path = write(
+        "two.yaml",
+        "id: two\nsolver: lstm-forward\n"
+        "W: {f: [[1], [0]], i: [[1], [0]], o: [[1], [0]], c: [[1], [0]]}\n"
+        "U: {f: [[0, 0], [0, 0]], i: [[0, 0], [0, 0]], o: [[0, 0], [0, 0]], c: [[0, 0], [0, 0]]}\n"
+        "b: {f: [0, 0], i: [0, 0], o: [0, 0], c: [0, 0]}\n"
+        "x: [[1]]\nask: ['h[1]']\npoints: {'h[1]': 2}\n",
+    )
+    sig = 1 / (1 + math.exp(-1))
+    unit0 = sig * math.tanh(sig * math.tanh(1))  # x = 1 through every gate
+    unit1 = 0.5 * math.tanh(0.5 * 0.0)  # z = 0: σ = ½, tanh(0) = 0, so h = 0
+    key = Key(load_problems([path]), Options())
+    sub = Submission(file="s.yaml", student="s", answers={"two": {"h[1]": [round(unit0, 4), 0.3]}})
+    result = grade_submission(key, sub).problems["two"]["h[1]"]
+    assert result.verdict == "incorrect"
+    assert result.points == pytest.approx(1.0)  # 1 of 2 elements of a 2-point answer
+    assert [e["verdict"] for e in result.elements] == ["correct", "incorrect"]
+    assert result.elements[1]["expected"] == pytest.approx(unit1)
+
+
+def test_points_and_tolerance_from_the_problem_file(write):
+    text = (PROBLEMS / "p4.yaml").read_text() + "points: {mse: 4}\ntolerance: {rtol: 0, atol: 0.1}\n"
+    path = write("p4.yaml", text)
+    key = Key(load_problems([path]), Options())
+    sub = Submission(file="s.yaml", student="s", answers={"p4": {"h[1]": 0.3, "h[2]": -0.1, "mse": 0.6}})
+    result = grade_submission(key, sub)
+    verdicts = {q: r.verdict for q, r in result.problems["p4"].items()}
+    # |0.3 − 0.2174| = 0.083 ≤ 0.1;  |−0.1 + 0.1899| = 0.0899 ≤ 0.1;  |0.6 − 0.5299| = 0.07 ≤ 0.1
+    assert verdicts == {"h[1]": "correct", "h[2]": "correct", "mse": "correct"}
+    assert result.max_score == 6 and result.score == 6
+
+
+# ------------------------------------------------------------------ the CLI and its reports
+def test_csv_report_parses_and_has_one_row_per_student(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("answers: [1, 2\n")
+    result = run_cli("grade", P4, str(FIXTURES / "seeds" / "abuitano.yaml"), str(FIXTURES / "seeds" / "student000.yaml"), str(bad), "--format", "csv")
+    assert result.returncode == 1, result.stderr  # one submission could not be read
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["student"] for r in rows] == ["abuitano", "student000", "broken"]
+    assert list(rows[0]) == ["student", "file", "status", "p4", "total", "max"]
+    assert rows[0]["status"] == "graded" and float(rows[0]["total"]) == 3 and float(rows[0]["max"]) == 3
+    assert float(rows[1]["p4"]) == 1  # mse by error carried forward; h[1], h[2] wrong
+    assert rows[2]["status"] == "error" and rows[2]["p4"] == ""
+
+
+def test_json_report_schema():
+    result = run_cli("grade", P4, str(FIXTURES / "seeds" / "student000.yaml"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (sub,) = json.loads(result.stdout)["submissions"]
+    assert {"student", "file", "status", "error", "score", "max_score", "problems"} <= set(sub)
+    h1 = sub["problems"]["p4"]["h[1]"]
+    assert {"verdict", "answer", "expected", "points", "max_points", "diagnosis"} <= set(h1)
+    assert h1["answer"] == 0.013 and h1["expected"][0] == pytest.approx(0.2174146387, abs=1e-10)  # never rounded
+
+
+def test_gradescope_results_json_for_one_submission(tmp_path):
+    result = run_cli("grade", P4, str(FIXTURES / "seeds" / "student000.yaml"), "--format", "gradescope")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["score"] == 1
+    assert {t["name"] for t in data["tests"]} == {"p4 h[1]", "p4 h[2]", "p4 mse"}
+    for test in data["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output"}
+        assert test["status"] in ("passed", "failed")
+    h1 = next(t for t in data["tests"] if t["name"] == "p4 h[1]")
+    assert "sign of the exponent is flipped" in h1["output"]
+
+
+def test_gradescope_out_dir_writes_one_results_json_per_student(tmp_path):
+    seeds = FIXTURES / "seeds"
+    result = run_cli("grade", P4, str(seeds / "abuitano.yaml"), str(seeds / "student000.yaml"), "--format", "gradescope", "--out-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    scores = {p.parent.name: json.loads(p.read_text())["score"] for p in tmp_path.glob("*/results.json")}
+    assert scores == {"abuitano": 3, "student000": 1}
+
+
+def test_exit_code_2_for_a_bad_key(write):
+    key = write("key.yaml", "solver: lstm-forward\n")
+    result = run_cli("grade", key, str(FIXTURES / "seeds" / "abuitano.yaml"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "key.yaml" in result.stderr
+
+
+def test_exit_code_2_for_duplicate_ids_in_a_key_folder(tmp_path):
+    folder = tmp_path / "key"
+    folder.mkdir()
+    text = (PROBLEMS / "p4.yaml").read_text()
+    (folder / "a.yaml").write_text(text)
+    (folder / "b.yaml").write_text(text)
+    result = run_cli("grade", str(folder), str(FIXTURES / "seeds" / "abuitano.yaml"))
+    assert result.returncode == 2
+    assert "id 'p4'" in result.stderr and "unique" in result.stderr
+
+
+def test_exit_code_0_and_csv_to_an_atomic_out_file(tmp_path):
+    out = tmp_path / "grades.csv"
+    result = run_cli("grade", P4, str(FIXTURES / "seeds" / "abuitano.yaml"), "--format", "csv", "--out", str(out))
+    assert result.returncode == 0 and result.stdout == ""
+    assert out.read_text().startswith("student,file,status,p4,total,max\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no temp file left behind
+
+
+def test_flat_answers_for_a_one_problem_key(write):
+    sub = write("flat.yaml", "student: flat\nanswers:\n  h[1]: 0.2174\n  h[2]: -0.1899\n  mse: 0.53\n")
+    result = run_cli("grade", P4, sub, "--format", "json")
+    assert json.loads(result.stdout)["submissions"][0]["score"] == 3
+
+
+def test_unquoted_bracket_keys_in_flow_style_get_a_hint(write):
+    sub = write("flow.yaml", "answers: {h[1]: 0.2174}\n")
+    result = run_cli("grade", P4, sub, "--format", "json")
+    assert result.returncode == 1  # the batch finishes; this submission is an error row
+    (row,) = json.loads(result.stdout)["submissions"]
+    assert row["status"] == "error" and 'quote keys with brackets: "h[1]"' in row["error"]
+
+
+def test_booleans_as_the_students_write_them(write, tmp_path):
+    pytest.importorskip("lstmhw.solvers.lstm_claims")
+    sub = write("tf.yaml", "answers: {a: F, b: no, c: T, d: false, e: yes}\n")
+    result = run_cli("grade", str(PROBLEMS / "p3.yaml"), sub, "--format", "json")
+    problems = json.loads(result.stdout)["submissions"][0]["problems"]
+    assert {q: r["verdict"] for q, r in problems["p3"].items()} == dict.fromkeys("abcde", "correct")
