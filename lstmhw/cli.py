@@ -196,6 +196,82 @@ def grade(
         raise typer.Exit(EXIT_SOME_UNREADABLE)
 
 
+# ----------------------------------------------------------------- authoring
+@app.command()
+@guarded
+def new(
+    solver: Annotated[str, typer.Argument(help="The solver: adam, rnn-gradient, lstm-forward, lstm-claims or mse.")],
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write to this new file instead of stdout (never overwrites).")] = None,
+) -> None:
+    """Print a commented template problem file for a solver; it checks and solves as it is."""
+    import os
+
+    from lstmhw.errors import did_you_mean
+    from lstmhw.output import emit
+    from lstmhw.solvers import SOLVERS, solver_module
+
+    if solver not in SOLVERS:
+        fail(f"unknown solver {solver!r}{did_you_mean(solver, list(SOLVERS))}, expected one of {', '.join(sorted(SOLVERS))}")
+    if out and os.path.exists(out):
+        fail(f"{out}: exists, expected a new file name (new never overwrites a problem file)")
+    emit(solver_module(solver).TEMPLATE, out)
+
+
+@app.command()
+@guarded
+def check(
+    paths: Annotated[list[str], typer.Argument(help="Problem or submission files, or folders of *.yaml files.")],
+) -> None:
+    """Validate problem and submission files without solving; list every error. Exit 0: all valid; 2: not."""
+    from lstmhw.checking import check_paths
+
+    results = check_paths(paths)
+    for result in results:
+        if result.ok:
+            sys.stdout.write(f"ok: {result.file} ({result.summary})\n")
+        else:
+            sys.stderr.write("".join(f"{error}\n" for error in result.errors))
+    if not all(result.ok for result in results):
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+@guarded
+def variant(
+    path: Annotated[str, typer.Argument(help="A problem file, or a folder of them (every problem gets the same seed).")],
+    seed: Annotated[int, typer.Option("--seed", help="The seed (≥ 0): variant N is the same wherever it is drawn.")],
+    count: Annotated[int, typer.Option("--count", help="How many variants: seeds N, N+1, ..., N+K-1.")] = 1,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write DIR/<id>-v<N>.yaml (atomically) instead of stdout.")] = None,
+) -> None:
+    """Per-student variants: the problem with its numbers redrawn, deterministic per seed."""
+    import os
+
+    from lstmhw.files import load_problems
+    from lstmhw.limits import MAX_FILES_PER_RUN
+    from lstmhw.output import emit, write_atomic
+    from lstmhw.variant import variant_id, variant_yaml
+
+    if seed < 0:
+        fail(f"--seed: {seed}, expected a whole number ≥ 0")
+    if not 1 <= count <= MAX_FILES_PER_RUN:
+        fail(f"--count: {count}, expected 1 to {MAX_FILES_PER_RUN:,}")
+    if out and os.path.exists(out) and not os.path.isdir(out):
+        fail(f"{out}: is a file, expected a folder for --out")
+    problems = load_problems([path])
+    # Everything is drawn before anything is written: a failure leaves no partial set.
+    drawn = [(variant_id(p, s), variant_yaml(p, s)) for s in range(seed, seed + count) for p in problems]
+    if not out:
+        emit("---\n".join(text for _name, text in drawn))
+        return
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        fail(f"{out}: cannot create the folder ({exc.strerror})")
+    for name, text in drawn:
+        write_atomic(os.path.join(out, f"{name}.yaml"), text)
+        sys.stdout.write(f"wrote {os.path.join(out, name + '.yaml')}\n")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -8,6 +8,8 @@ from lstmhw.errors import LstmhwError
 from lstmhw.output import emit
 from lstmhw.trace import Trace
 
+SOLUTION_FORMATS = ("table", "json", "markdown", "latex")
+
 
 def render_solutions(traces: Sequence[Trace], fmt: str, digits: int, out: str | None) -> None:
     if fmt == "json":
@@ -21,5 +23,13 @@ def render_solutions(traces: Sequence[Trace], fmt: str, digits: int, out: str | 
             emit(table.traces_text(traces, digits), out)
         else:
             table.render_traces(traces, digits, table.make_console())
+    elif fmt == "markdown":
+        from lstmhw.render import markdown
+
+        emit(markdown.render_traces(traces, digits), out)
+    elif fmt == "latex":
+        from lstmhw.render import latex
+
+        emit(latex.render_traces(traces, digits), out)
     else:
-        raise LstmhwError(f"--format: {fmt!r} is not available yet for solutions, expected table or json")
+        raise LstmhwError(f"--format: {fmt!r}, expected one of {', '.join(SOLUTION_FORMATS)}")

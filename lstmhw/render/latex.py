@@ -1,0 +1,227 @@
+"""``--format latex``: a complete solution sheet that compiles with plain pdflatex.
+
+Only ``amsmath`` and ``amssymb`` are used (both in Debian's
+texlive-latex-base).  Each step group is one ``align*``: the step's symbol,
+its formula (the step's LaTeX, never its Unicode text) and its value;
+matrices and vectors are ``bmatrix``; asked quantities are marked ▶ and boxed,
+then listed under "Answers" with the names the homework uses.
+
+pdflatex stops on a Unicode character it has no glyph for, so every piece of
+text is escaped (:func:`tex_text`) and any Unicode left in a solver's LaTeX is
+mapped to a command (:func:`tex_math`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from lstmhw import __version__
+from lstmhw.render.values import SUMMARY_ELEMENTS, number_text, value_text
+from lstmhw.trace import Step, Trace
+
+COLUMN_VECTOR_MAX = 6  # a longer vector is printed as a transposed row
+
+# Unicode that solvers and notes use, as math-mode LaTeX.
+UNICODE_MATH = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
+    "η": r"\eta", "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "π": r"\pi", "ρ": r"\rho",
+    "σ": r"\sigma", "τ": r"\tau", "φ": r"\varphi", "ϕ": r"\phi", "ω": r"\omega",
+    "Δ": r"\Delta", "Σ": r"\Sigma", "∑": r"\sum", "∂": r"\partial", "∇": r"\nabla",
+    "⊙": r"\odot", "∘": r"\circ", "·": r"\cdot", "×": r"\times", "−": "-", "±": r"\pm",
+    "≈": r"\approx", "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "≪": r"\ll", "≫": r"\gg",
+    "→": r"\to", "←": r"\leftarrow", "⇒": r"\Rightarrow", "∞": r"\infty", "√": r"\surd",
+    "∈": r"\in", "∼": r"\sim", "…": r"\ldots", "⋯": r"\cdots", "‖": r"\|", "′": "'",
+    "²": "^{2}", "³": "^{3}", "½": r"\tfrac{1}{2}", "⁻": "^{-}", "¹": "^{1}", "ᵀ": r"^{\top}",
+    "▶": r"\blacktriangleright",
+}
+UNICODE_TEXT = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "\u00a0": "~"}
+TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+GREEK = {"alpha", "beta", "gamma", "delta", "eta", "theta", "lambda", "mu", "pi", "rho", "sigma", "tau", "omega"}
+# Names whose usual symbol is not their spelling (the loss steps write e_k in their formulas).
+SYMBOLS = {"err": ("e", ""), "sq_err": ("e", "^{2}")}
+_TILDED = re.compile("(.)\u0303")  # c̃: a letter followed by a combining tilde
+
+
+def _latin1_letter(ch: str) -> bool:
+    # pdflatex's utf8 input handles Latin-1 letters (é, ü, ß) with the default fonts.
+    return 0xC0 <= ord(ch) <= 0xFF and ch not in "×÷"
+
+
+def tex_text(raw: str) -> str:
+    """Text for a LaTeX paragraph or heading: specials escaped, Unicode mapped or replaced."""
+    out = []
+    for ch in _TILDED.sub(lambda m: "\x00" + m.group(1), str(raw)):
+        if out and out[-1] == "\x00":  # the letter that carried a combining tilde
+            out[-1] = rf"\ensuremath{{\tilde{{{ch}}}}}"
+        elif ch == "\x00" or ord(ch) < 128 and ch not in TEXT_ESCAPES:
+            out.append(" " if ch in "\r\n\t" else ch)
+        elif ch in TEXT_ESCAPES:
+            out.append(TEXT_ESCAPES[ch])
+        elif ch in UNICODE_TEXT:
+            out.append(UNICODE_TEXT[ch])
+        elif ch in UNICODE_MATH:
+            out.append(rf"\ensuremath{{{UNICODE_MATH[ch]}}}")
+        elif _latin1_letter(ch):
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def tex_math(raw: str) -> str:
+    """A solver's LaTeX with any stray Unicode turned into commands (else ``?``)."""
+    raw = _TILDED.sub(lambda m: rf"\tilde{{{m.group(1)}}}", raw)
+    out = []
+    for ch in raw:
+        if ord(ch) < 128:
+            out.append(ch)
+        elif ch in UNICODE_MATH:
+            command = UNICODE_MATH[ch]
+            # "\sigma(z)" is fine, but "\sigmaz" would be an unknown command.
+            out.append(command + " " if command[-1].isalpha() else command)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def _subscript_part(token: str) -> str:
+    if len(token) == 1 and token.isalnum():
+        return token
+    return r"\mathrm{" + token.replace("_", r"\_") + "}"
+
+
+def _index(index: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9,+\- ]*", index):
+        return index.replace(" ", "")
+    return r"\text{" + tex_text(index) + "}"
+
+
+def name_tex(name: str) -> str:
+    """A step name as a math symbol: ``z_f[1]`` → ``z_{f,1}``, ``c_tilde[2]`` → ``\\tilde{c}_{2}``.
+
+    A one-letter or Greek head keeps its other parts as subscripts
+    (``V_corr[2]`` → ``V_{\\mathrm{corr},2}``); any other name is set upright
+    as written (``critical_W`` → ``\\mathrm{critical\\_W}``).
+    """
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9_]*)(?:\[(.*)\])?", name)
+    if not match:
+        return r"\text{" + tex_text(name) + "}"
+    base, index = match.group(1), match.group(2)
+    if base in SYMBOLS:
+        symbol, power = SYMBOLS[base]
+        return symbol + ("_{" + _index(index) + "}" if index else "") + power
+    tokens = base.split("_")
+    head, rest = tokens[0], tokens[1:]
+    prime = ""
+    if rest and rest[-1] == "prime":
+        prime, rest = "'", rest[:-1]
+    if rest and rest[-1] == "tilde" and len(head) == 1:
+        head, rest = r"\tilde{" + head + "}", rest[:-1]
+    elif head in GREEK or head == "phi":
+        head = r"\varphi" if head == "phi" else "\\" + head
+    elif len(head) != 1:
+        head, rest, prime = r"\mathrm{" + base.replace("_", r"\_") + "}", [], ""
+    subscripts = [_subscript_part(t) for t in rest if t] + ([_index(index)] if index else [])
+    return head + prime + ("_{" + ",".join(subscripts) + "}" if subscripts else "")
+
+
+def number_tex(x: float, digits: int) -> str:
+    text = number_text(x, digits)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+def value_tex(value: Any, digits: int) -> str:
+    """A value in math mode: a number, a ``bmatrix``, or words for what is not numeric."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return r"\text{" + ("true" if value else "false") + "}"
+    if isinstance(value, str) or value is None:
+        return r"\text{" + tex_text(value_text(value, digits)) + "}"
+    array = np.asarray(value)
+    if array.dtype == bool:
+        return r"\text{" + tex_text(str(array.tolist()).lower()) + "}"
+    if array.size == 1:
+        return number_tex(float(array.reshape(-1)[0]), digits)
+    if array.size > SUMMARY_ELEMENTS or array.ndim > 2:
+        return r"\text{" + tex_text(value_text(value, digits)) + "}"
+    if array.ndim == 1:
+        cells = [number_tex(float(v), digits) for v in array]
+        if len(cells) <= COLUMN_VECTOR_MAX:
+            return r"\begin{bmatrix} " + r" \\ ".join(cells) + r" \end{bmatrix}"
+        return r"\begin{bmatrix} " + " & ".join(cells) + r" \end{bmatrix}^{\top}"
+    rows = (" & ".join(number_tex(float(v), digits) for v in row) for row in array)
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def _line(step: Step, asked: bool, digits: int) -> str:
+    value = value_tex(step.value, digits)
+    if asked:
+        value = r"\boxed{" + value + "}"
+    formula = "" if step.given else tex_math(step.latex) + " = "
+    mark = r"\blacktriangleright\; " if asked else ""
+    return f"{mark}{name_tex(step.name)} &= {formula}{value}"
+
+
+def trace_latex(trace: Trace, digits: int) -> str:
+    asked = set(trace.asked)
+    heading = tex_text(trace.problem_id) + (" --- " + tex_text(trace.title) if trace.title else "")
+    lines = [rf"\section*{{{heading}}}", ""]
+    intro = r"Solver \texttt{" + tex_text(trace.solver) + "}."
+    if trace.asked:
+        intro += r" Asked quantities are marked $\blacktriangleright$ and their values boxed."
+    lines += [intro, ""]
+    for group, steps in trace.groups():
+        if group:
+            lines.append(rf"\subsection*{{{tex_text(group)}}}")
+        lines.append(r"\begin{align*}")
+        lines.append(" \\\\\n".join(_line(s, s.name in asked, digits) for s in steps))
+        lines.append(r"\end{align*}")
+        notes = [s for s in steps if s.note]
+        if notes:
+            lines.append(r"\begin{itemize}")
+            lines += [rf"\item ${name_tex(s.name)}$: {tex_text(s.note)}" for s in notes]
+            lines.append(r"\end{itemize}")
+        lines.append("")
+    present = [q for q in trace.asked if q in trace]
+    if present:
+        lines.append(r"\subsection*{Answers}")
+        lines.append(r"\begin{align*}")
+        rows = [
+            rf"{name_tex(q)} &= {value_tex(trace.value(q), digits)} && \text{{(\texttt{{{tex_text(q)}}})}}"
+            for q in present
+        ]
+        lines.append(" \\\\\n".join(rows))
+        lines.append(r"\end{align*}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage{amsmath}
+\usepackage{amssymb}
+\setcounter{MaxMatrixCols}{%d}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\title{Solutions}
+\author{}
+\date{}
+\begin{document}
+\maketitle
+"""
+
+
+def render_traces(traces: Sequence[Trace], digits: int) -> str:
+    """The whole document, from ``\\documentclass`` to ``\\end{document}``."""
+    head = f"% Solution sheet written by lstmhw {__version__}; compile with: pdflatex FILE.tex\n"
+    body = "\n\\clearpage\n".join(trace_latex(t, digits) for t in traces)
+    return head + PREAMBLE % SUMMARY_ELEMENTS + "\n" + body + "\n\\end{document}\n"

@@ -1,0 +1,94 @@
+"""``--format markdown``: a solution sheet that reads well raw and on GitHub.
+
+One section per problem, one table per step group (step, formula, value, and
+the note where a step has one), asked quantities marked ▶ and bold, then the
+answers.  Names and formulas are code spans: they keep their brackets and
+underscores literally, and the formula text is the same Unicode the table
+renderer prints (``o[1]⊙tanh(c[1])``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lstmhw.render.values import SUMMARY_ELEMENTS, number_text, value_text
+from lstmhw.trace import Step, Trace
+
+ASKED = "▶"
+_SPECIAL = "\\`*_{}[]<>#|"
+
+
+def text(raw: str) -> str:
+    """Plain text with every character markdown could act on escaped."""
+    out = "".join("\\" + ch if ch in _SPECIAL else ch for ch in raw)
+    return out.replace("\n", " ")
+
+
+def code(raw: str) -> str:
+    """A code span; the pipe is escaped because GitHub splits table cells on it first."""
+    fence = "``" if "`" in raw else "`"
+    pad = " " if raw.startswith("`") or raw.endswith("`") else ""
+    return f"{fence}{pad}{raw}{pad}{fence}".replace("|", "\\|")
+
+
+def inline_value(value: Any, digits: int) -> str:
+    """A value on one line: a number, ``[a, b]`` or ``[[a, b], [c, d]]``."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_, str)) or value is None:
+        return text(value_text(value, digits))
+    array = np.asarray(value)
+    if array.dtype == bool:
+        return text(str(array.tolist()).lower())
+    if array.size > SUMMARY_ELEMENTS or array.ndim > 2:
+        return text(value_text(value, digits))
+    if array.size == 1:
+        return number_text(float(array.reshape(-1)[0]), digits)
+    if array.ndim == 1:
+        return "[" + ", ".join(number_text(float(v), digits) for v in array) + "]"
+    rows = ("[" + ", ".join(number_text(float(v), digits) for v in row) + "]" for row in array)
+    return "[" + ", ".join(rows) + "]"
+
+
+def _row(step: Step, asked: bool, digits: int, with_notes: bool) -> str:
+    name, formula = code(step.name), code(step.formula)
+    value = inline_value(step.value, digits)
+    if asked:
+        name, value = f"**{name}**", f"**{value}**"
+    cells = [ASKED if asked else "", name, formula, value]
+    if with_notes:
+        cells.append(text(step.note))
+    return "| " + " | ".join(cells) + " |"
+
+
+def trace_markdown(trace: Trace, digits: int) -> str:
+    asked = set(trace.asked)
+    heading = text(trace.problem_id) + (f" — {text(trace.title)}" if trace.title else "")
+    lines = [f"## {heading}", ""]
+    intro = f"Solver {code(trace.solver)}."
+    if trace.asked:
+        intro += " Asked: " + ", ".join(code(q) for q in trace.asked) + f" (marked {ASKED})."
+    lines += [intro, ""]
+    for group, steps in trace.groups():
+        if group:
+            lines += [f"### {text(group)}", ""]
+        with_notes = any(s.note for s in steps)
+        header = ["", "step", "formula", "value"] + (["why"] if with_notes else [])
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join(["---"] * 3 + ["--:"] + (["---"] if with_notes else [])) + "|")
+        lines += [_row(s, s.name in asked, digits, with_notes) for s in steps]
+        lines.append("")
+    if trace.asked:
+        lines += ["### Answers", ""]
+        for quantity in trace.asked:
+            if quantity in trace:
+                lines.append(f"- {code(quantity)} = {inline_value(trace.value(quantity), digits)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_traces(traces: Sequence[Trace], digits: int) -> str:
+    """The whole sheet: a title, then every problem, separated by rules."""
+    parts = [trace_markdown(t, digits) for t in traces]
+    return "# Solutions\n\n" + "\n---\n\n".join(parts)

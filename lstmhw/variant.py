@@ -1,0 +1,414 @@
+"""Per-student variants: the same problem with its given numbers redrawn.
+
+``variant_yaml(problem, seed)`` is the variant as a problem file and
+``variant_problem(problem, seed)`` the same file loaded back, so what
+``lstmhw variant`` prints and what ``grade`` grades a ``variant: N``
+submission against can never differ.
+
+The rules:
+
+- Only the solver's data is redrawn (:data:`REDRAW`); hyper-parameters,
+  step counts and targets stay as written.
+- Every redrawn number keeps its sign and its number of decimals; a zero
+  stays zero (zeros are structural: an initial state, an unused input).  Its
+  magnitude is drawn near the original's: from half to one and a half times
+  it, and for small numbers up to two units of the last decimal above it
+  (an integer 1 becomes 1, 2 or 3; 0.5 becomes 0.2 to 0.8).
+- Deterministic: ``numpy.random.default_rng(seed)``, numbers drawn in file
+  order, and draws repeated from the same stream until one is not
+  degenerate (:func:`degeneracy`), at most :data:`MAX_TRIES` times.
+- The variant records where it came from: ``id: <id>-v<seed>`` and
+  ``variant: {seed: <seed>, of: <id>}``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from lstmhw.errors import LstmhwError, ValidationErrors
+from lstmhw.problem import Problem, as_number, problem_from_document
+from lstmhw.trace import Trace
+from lstmhw.yamlio import parse_yaml
+
+# The keys whose numbers are the problem's data, per solver (aliases follow
+# their key).  Everything else is the problem's definition and is kept.
+REDRAW: dict[str, tuple[str, ...]] = {
+    "lstm-forward": ("W", "U", "b", "x", "h0", "c0", "y"),
+    "mse": ("pred", "y"),
+    "adam": ("W", "grad", "grads", "V", "S"),  # not lr, betas, eps, t, weight_decay
+    # z, steps, target and activation define the question ("which W vanishes?"): kept.
+    "rnn-gradient": ("W_h", "W_x", "x", "h0"),
+    "lstm-claims": (),  # true/false claims: nothing numeric to redraw
+}
+MAX_TRIES = 200
+# Two answers "coincide" within MARGIN times the grading tolerance, so that a
+# hand-rounded answer still tells them apart.
+MARGIN = 2.0
+# A per-step factor (or σ_max·γ) this close to 1 puts the regime on a knife edge.
+KNIFE_EDGE = 0.05
+# Adam: |V̂| / (√Ŝ + ε) above this (and above twice the original's) means a
+# near-zero denominator.
+ADAM_MAX_RATIO = 10.0
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A redrawn number and the decimals it is written with."""
+
+    value: float
+    decimals: int
+
+
+# --------------------------------------------------------------- drawing
+def decimals_of(raw: Any) -> int:
+    """Decimals the number was written with: ``0.22`` → 2, ``3`` → 0, ``1e-3`` → 3."""
+    if isinstance(raw, int):
+        return 0
+    text = raw.strip() if isinstance(raw, str) else repr(float(raw))
+    exponent = Decimal(text.replace("_", "")).as_tuple().exponent
+    return max(0, -int(exponent))
+
+
+def redraw_number(raw: Any, rng: Any) -> Any:
+    """A new number with the sign and decimals of ``raw``; zero stays zero."""
+    number = as_number(raw)
+    if number == 0:
+        return raw
+    decimals = decimals_of(raw)
+    units = round(abs(number) * 10**decimals)  # the original in units of its last decimal
+    low, high = max(1, units // 2), max(units + 2, (3 * units + 1) // 2)
+    if high >= 2**53:  # too large to draw exactly; keep it
+        return raw
+    k = int(rng.integers(low, high + 1))
+    value = math.copysign(k / 10**decimals, number)
+    return int(value) if isinstance(raw, int) else Fixed(value, decimals)
+
+
+def redraw_tree(node: Any, rng: Any) -> Any:
+    """Every number inside ``node`` redrawn, in document order."""
+    if isinstance(node, dict):
+        return {key: redraw_tree(value, rng) for key, value in node.items()}
+    if isinstance(node, list):
+        return [redraw_tree(item, rng) for item in node]
+    if isinstance(node, bool) or node is None or as_number(node) is None:
+        return node
+    return redraw_number(node, rng)
+
+
+def redraw_keys(problem: Problem) -> tuple[str, ...]:
+    from lstmhw.solvers import solver_module
+
+    if problem.solver not in REDRAW:
+        raise LstmhwError(
+            f"no variant rule for solver '{problem.solver}', expected one of {', '.join(REDRAW)} "
+            "(add its data keys to REDRAW in lstmhw/variant.py)",
+            file=problem.file or None,
+        )
+    keys = REDRAW[problem.solver]
+    aliases = getattr(solver_module(problem.solver), "ALIASES", {})
+    return keys + tuple(alias for alias, key in aliases.items() if key in keys)
+
+
+def base_id(problem: Problem) -> str:
+    """The id of the original problem (a variant of a variant names the first original)."""
+    if problem.variant and problem.variant.get("of"):
+        return str(problem.variant["of"])
+    return problem.id
+
+
+def variant_id(problem: Problem, seed: int) -> str:
+    """``<id>-v<seed>``: the variant's id, and the stem of its file under ``--out``."""
+    return f"{base_id(problem)}-v{seed}"
+
+
+def _draw(problem: Problem, seed: int, rng: Any) -> dict[str, Any]:
+    data = problem.doc.data
+    keys = set(redraw_keys(problem))
+    origin = base_id(problem)
+    out: dict[str, Any] = {"id": variant_id(problem, seed)}
+    for key, value in data.items():
+        if key in ("id", "variant"):
+            continue
+        out[key] = redraw_tree(value, rng) if key in keys else value
+        if key == "solver":
+            out["variant"] = {"seed": seed, "of": origin}
+    return out
+
+
+# --------------------------------------------------------------- writing
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*( [A-Za-z0-9_.\-]+)*")
+# Words YAML 1.1 (PyYAML) reads as booleans or null: quoted to stay text.
+_YAML11_WORDS = {"yes", "no", "true", "false", "on", "off", "null"}
+
+
+def scalar_text(value: Any) -> str:
+    """One scalar as YAML that reads back as the same value (numbers at their precision)."""
+    if isinstance(value, Fixed):
+        return f"{value.value:.{value.decimals}f}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text and "." not in text.split("e")[0]:  # 1e-08 -> 1.0e-08: a float to YAML 1.1 too
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}.0e{exponent}"
+        return text
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML11_WORDS and as_number(text) is None:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def flow_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(flow_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{scalar_text(k)}: {flow_text(v)}" for k, v in value.items()) + "}"
+    return scalar_text(value)
+
+
+def block_lines(data: dict[str, Any], indent: int = 0) -> list[str]:
+    """A block mapping; lists in flow style (a matrix is one line), small mappings too."""
+    pad = " " * indent
+    lines = []
+    for key, value in data.items():
+        flow = flow_text(value)
+        if isinstance(value, dict) and value and len(flow) > 100:
+            lines.append(f"{pad}{scalar_text(key)}:")
+            lines += block_lines(value, indent + 2)
+        else:
+            lines.append(f"{pad}{scalar_text(key)}: {flow}")
+    return lines
+
+
+def to_yaml(data: dict[str, Any], comment: str = "") -> str:
+    head = "".join(f"# {line}\n" for line in comment.splitlines())
+    return head + "\n".join(block_lines(data)) + "\n"
+
+
+# --------------------------------------------------------------- judging
+def _numeric(value: Any) -> Any:
+    import numpy as np
+
+    if value is None or isinstance(value, (bool, str, np.bool_)):
+        return None
+    array = np.asarray(value)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        return None
+    return array.astype(float)
+
+
+def _close(a: Any, b: Any, problem: Problem) -> Any:
+    """Elementwise: would the grader (with MARGIN to spare) take ``a`` for ``b``?"""
+    import numpy as np
+
+    tol = problem.tolerance
+    return np.abs(a - b) <= MARGIN * (tol.atol + tol.rtol * np.abs(b))
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and a.shape == b.shape and bool((a == b).all())
+
+
+def _alike(a: Any, b: Any, problem: Problem) -> bool:
+    """The whole of ``a`` coincides with ``b`` (same size; shapes compared flat)."""
+    return a is not None and b is not None and a.size == b.size and bool(_close(a.ravel(), b.ravel(), problem).all())
+
+
+def degeneracy(problem: Problem, trace: Trace, original: Trace, original_problem: Problem) -> str | None:
+    """Why this draw is a poor variant, or None when it is fine.
+
+    "Structural" coincidences, those the original has too, are allowed: no
+    redraw can remove them (a quantity that does not depend on the redrawn
+    numbers, a term that is zero because h[0] is).
+    """
+    import numpy as np
+
+    for step in trace:
+        array = _numeric(step.value)
+        if array is not None and not np.all(np.isfinite(array)):
+            return f"{step.name} is not finite"
+    asked = [q for q in trace.asked if q in trace]
+    new = {q: _numeric(trace.value(q)) for q in asked}
+    old = {q: _numeric(original.value(q)) if q in original else None for q in asked}
+    fixed = {q for q in asked if _same(new[q], old[q])}  # does not depend on the redrawn numbers
+    atol = MARGIN * problem.tolerance.atol
+    for q in asked:
+        if new[q] is None or q in fixed:
+            continue
+        near_zero = np.abs(new[q]) <= atol  # a flipped sign would be graded correct
+        if old[q] is not None and old[q].shape == new[q].shape:
+            near_zero &= ~(np.abs(old[q]) <= atol)
+        if near_zero.any():
+            return f"{q} is (partly) within {atol:g} of 0"
+        if _alike(new[q], old[q], problem):
+            return f"{q} coincides with the original's answer"
+        for name, _message, value in _generic_candidates(new[q]):
+            if _alike(np.asarray(value, dtype=float), new[q], problem) and not _structural_generic(name, old[q], problem):
+                return f"{q} coincides with its own '{name}' mistake"
+    for n, a in enumerate(asked):
+        for b in asked[n + 1 :]:
+            if (a not in fixed or b not in fixed) and _alike(new[a], new[b], problem):
+                return f"{a} and {b} coincide"
+    guard = GUARDS.get(problem.solver)
+    if guard is not None:
+        reason = guard(trace, original)
+        if reason:
+            return reason
+    return _mistake_coincidence(problem, trace, original_problem, original)
+
+
+def _generic_candidates(value: Any) -> list[tuple[str, str, Any]]:
+    mistakes = _optional("lstmhw.mistakes")
+    generic = getattr(mistakes, "generic_candidates", None)
+    return list(generic(value)) if generic is not None else []
+
+
+def _structural_generic(name: str, old: Any, problem: Problem) -> bool:
+    """The original's answer has the same generic coincidence (e.g. a symmetric matrix)."""
+    import numpy as np
+
+    if old is None:
+        return False
+    return any(n == name and _alike(np.asarray(v, dtype=float), old, problem) for n, _m, v in _generic_candidates(old))
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def _mistake_coincidence(problem: Problem, trace: Trace, original_problem: Problem, original: Trace) -> str | None:
+    """An asked quantity that a catalogued mistake gets right too (lstmhw.mistakes.mistake_traces)."""
+    mistakes = _optional("lstmhw.mistakes")
+    mistake_traces = getattr(mistakes, "mistake_traces", None)
+    if mistake_traces is None:
+        return None  # no catalog (yet): nothing to compare with
+    asked = [q for q in trace.asked if q in trace]
+
+    def coincidences(prob: Problem, correct: Trace) -> set[tuple[str, str]]:
+        found = set()
+        for item in mistake_traces(prob):
+            mistake, wrong = item[0], item[-1]  # (id, [message,] trace)
+            label = f"{mistake}: {item[1]}" if len(item) > 2 else mistake
+            for q in asked:
+                if q in wrong and q in correct and _alike(_numeric(wrong.value(q)), _numeric(correct.value(q)), prob):
+                    found.add((label, q))
+        return found
+
+    new = coincidences(problem, trace) - coincidences(original_problem, original)
+    if new:
+        label, q = sorted(new)[0]
+        return f"{q} is also the answer under the mistake '{label.split(':')[0]}'"
+    return None
+
+
+def _rnn_guard(trace: Trace, original: Trace) -> str | None:
+    """The regime must not sit on a knife edge: per-step factor, or σ_max·γ, away from 1."""
+    checks: list[tuple[str, Callable[[Trace], float]]] = []
+    if "factor" in trace:
+        checks.append(("factor", lambda t: abs(float(_numeric(t.value("factor")).max()))))
+    for name in ("sigma_max", "spectral_radius"):
+        if name in trace and "gamma" in trace:
+            checks.append((f"{name}·gamma", lambda t, n=name: float(_numeric(t.value(n)).max()) * float(_numeric(t.value("gamma")).max())))
+    for label, measure in checks:
+        value = measure(trace)
+        try:
+            unchanged = value == measure(original)
+        except (KeyError, TypeError, AttributeError):
+            unchanged = False
+        if not unchanged and abs(value - 1) <= KNIFE_EDGE:
+            return f"{label} = {value:.4g} is within {KNIFE_EDGE} of 1 (a knife-edge regime)"
+    return None
+
+
+def _adam_guard(trace: Trace, original: Trace) -> str | None:
+    """No near-zero denominator: |V̂[k]| / (√Ŝ[k] + ε) stays moderate."""
+    import numpy as np
+
+    def worst(t: Trace) -> float:
+        ratios = [0.0]
+        for step in t:
+            if step.name.startswith("V_corr[") and step.name.replace("V_corr", "S_corr") in t:
+                v = _numeric(step.value)
+                s = _numeric(t.value(step.name.replace("V_corr", "S_corr")))
+                if v is not None and s is not None:
+                    ratios.append(float(np.max(np.abs(v) / (np.sqrt(np.abs(s)) + 1e-12))))
+        return max(ratios)
+
+    ratio = worst(trace)
+    if ratio > max(ADAM_MAX_RATIO, 2 * worst(original)):
+        return f"|V_corr|/√S_corr reaches {ratio:.3g}: a near-zero denominator"
+    return None
+
+
+GUARDS: dict[str, Callable[[Trace, Trace], str | None]] = {
+    "rnn-gradient": _rnn_guard,
+    "adam": _adam_guard,
+}
+
+
+# --------------------------------------------------------------- public API
+def variant_yaml(problem: Problem, seed: int) -> str:
+    """Variant ``seed`` of ``problem`` as a problem file (deterministic, byte for byte)."""
+    return _variant(problem, seed)[0]
+
+
+def variant_problem(problem: Problem, seed: int) -> Problem:
+    """Variant ``seed`` of ``problem``, validated: exactly what :func:`variant_yaml` loads as."""
+    return _variant(problem, seed)[1]
+
+
+def _variant(problem: Problem, seed: int) -> tuple[str, Problem]:
+    import numpy as np
+
+    from lstmhw.solvers import run
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise LstmhwError(f"seed {seed!r}, expected a whole number ≥ 0")
+    if problem.doc is None or not isinstance(problem.doc.data, dict):
+        raise LstmhwError(f"problem '{problem.id}' was not read from a file, expected a problem file to vary", file=problem.file or None)
+    keys = redraw_keys(problem)
+    origin = base_id(problem)
+    comment = (
+        f"Variant {seed} of problem {origin}, written by `lstmhw variant --seed {seed}`.\n"
+        + (
+            f"The numbers of {', '.join(k for k in keys if k in problem.doc.data)} are redrawn "
+            "at the original's precision and signs; everything else is as in the original."
+            if any(k in problem.doc.data for k in keys)
+            else "This solver has no numbers to redraw: the problem is the original's."
+        )
+    )
+    original = run(problem)
+    rng = np.random.default_rng(seed)
+    reason = ""
+    for _attempt in range(MAX_TRIES):
+        text = to_yaml(_draw(problem, seed, rng), comment)
+        try:
+            candidate = problem_from_document(parse_yaml(text, variant_id(problem, seed) + ".yaml"))
+        except ValidationErrors as exc:  # a draw the solver's own rules refuse: draw again
+            reason = str(exc)
+            continue
+        with np.errstate(all="ignore"):
+            trace = run(candidate)
+            reason = degeneracy(candidate, trace, original, problem) or ""
+        if not reason:
+            return text, candidate
+    raise LstmhwError(
+        f"no usable variant with seed {seed} in {MAX_TRIES} draws (the last: {reason}), expected a problem "
+        "whose redrawn numbers can move its answers apart",
+        file=problem.file or None,
+    )
