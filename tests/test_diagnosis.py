@@ -1,0 +1,224 @@
+"""Error carried forward and diagnosis (SPEC §4, issue 5).
+
+Student answers with a mistake in them are made here by a plain, separate
+implementation that makes the mistake by hand, never by the catalog's own
+patches, so a wrong patch in the catalog cannot pass its own test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+
+from lstmhw.files import load_problems
+from lstmhw.grading import Key, Options, grade_submission
+from lstmhw.mistakes import CATALOG, GENERIC_IDS
+from lstmhw.submission import Submission
+
+from conftest import FIXTURES, PROBLEMS, run_cli
+
+P4 = str(PROBLEMS / "p4.yaml")
+
+
+def grade(path: str, pid: str, answers: dict, **options) -> dict:
+    key = Key(load_problems([path]), Options(**options))
+    return grade_submission(key, Submission(file="s.yaml", student="s", answers={pid: answers})).problems[pid]
+
+
+def named(result) -> set[str]:
+    if not result.diagnosis:
+        return set()
+    return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
+
+
+# --------------------------------------------------------------- a plain LSTM that can make mistakes
+def plain_lstm(p: dict, mistake: str | None = None) -> dict:
+    """Each mistake written out by hand, the way a student makes it on paper."""
+    sig = lambda z: 1 / (1 + math.exp(z)) if mistake == "sigmoid-sign-flipped" else 1 / (1 + math.exp(-z))
+    gate = math.tanh if mistake == "tanh-for-gate" else sig
+    cand = (lambda z: 1 / (1 + math.exp(-z))) if mistake == "sigmoid-for-candidate" else math.tanh
+    H = len(p["h0"])
+    h, c = list(p["h0"]), list(p["c0"])
+    out = {}
+    for t, x in enumerate(p["x"], start=1):
+        z = {}
+        for g in "fioc":
+            z[g] = []
+            for r in range(H):
+                total = sum(p["W"][g][r][k] * x[k] for k in range(len(x)))
+                if mistake != "recurrent-term-dropped":
+                    total += sum(p["U"][g][r][k] * h[k] for k in range(H))
+                if mistake != "bias-dropped":
+                    total += p["b"][g][r]
+                z[g].append(total)
+        f = [gate(v) for v in z["f"]]
+        i = [gate(v) for v in z["i"]]
+        o = [gate(v) for v in z["o"]]
+        ct = [cand(v) for v in z["c"]]
+        if mistake == "f-i-swapped":
+            c = [i[r] * c[r] + f[r] * ct[r] for r in range(H)]
+        else:
+            c = [f[r] * c[r] + i[r] * ct[r] for r in range(H)]
+        h = [o[r] * (c[r] if mistake == "h-without-tanh" else math.tanh(c[r])) for r in range(H)]
+        out[f"h[{t}]"] = list(h)
+    squares = [(out[f"h[{t}]"][r] - p["y"][t - 1][r]) ** 2 for t in range(1, len(p["x"]) + 1) for r in range(H)]
+    reduction = p["loss"]["reduction"]
+    if mistake == "wrong-reduction":  # the student used a different reduction than asked
+        reduction = {"mean": "sum", "sum": "half-sum", "half-sum": "mean"}[reduction]
+    out["mse"] = {"mean": sum(squares) / len(squares), "sum": sum(squares), "half-sum": sum(squares) / 2}[reduction]
+    return out
+
+
+def random_lstm(rng: random.Random) -> dict:
+    H, D, T = rng.randint(1, 3), rng.randint(1, 3), rng.randint(2, 3)
+    mat = lambda r, c: [[round(rng.uniform(-2, 2), 2) for _ in range(c)] for _ in range(r)]
+    vec = lambda n: [round(rng.uniform(-1, 1), 2) for _ in range(n)]
+    return {
+        "id": "q",
+        "solver": "lstm-forward",
+        "W": {g: mat(H, D) for g in "fioc"},
+        "U": {g: mat(H, H) for g in "fioc"},
+        "b": {g: vec(H) for g in "fioc"},
+        "x": mat(T, D),
+        "h0": vec(H),  # non-zero, so the recurrent term matters from step 1
+        "c0": vec(H),
+        "y": mat(T, H),
+        "loss": {"reduction": rng.choice(["mean", "sum", "half-sum"])},
+    }
+
+
+LSTM_MISTAKES = [
+    "sigmoid-sign-flipped",
+    "tanh-for-gate",
+    "sigmoid-for-candidate",
+    "h-without-tanh",
+    "recurrent-term-dropped",
+    "bias-dropped",
+    "f-i-swapped",
+]
+
+
+def _shows(wrong, right) -> bool:
+    """The mistake moves the answer clearly beyond what 2-decimal hand rounding could."""
+    a, b = np.asarray(wrong, dtype=float), np.asarray(right, dtype=float)
+    return bool(np.any(np.abs(a - b) > 0.02 + 0.05 * np.abs(b)))
+
+
+@pytest.mark.parametrize("mistake", LSTM_MISTAKES)
+def test_every_lstm_mistake_is_named_back(mistake, tmp_path):
+    rng = random.Random(mistake)
+    named_back = 0
+    for n in range(30):
+        if named_back == 4:
+            break
+        p = random_lstm(rng)
+        path = tmp_path / f"q{n}.yaml"
+        path.write_text(json.dumps(p))
+        right, wrong = plain_lstm(p), plain_lstm(p, mistake)
+        last = f"h[{len(p['x'])}]"
+        if not _shows(wrong[last], right[last]):
+            continue  # this draw does not show the mistake
+        # Only the final h: with no earlier answers, nothing can be carried forward,
+        # so the whole chain with the mistake is what has to explain it.
+        results = grade(str(path), "q", {last: wrong[last]})
+        assert results[last].verdict == "incorrect"
+        assert mistake in named(results[last]), (results[last].diagnosis, p)
+        named_back += 1
+    assert named_back == 4  # four random problems that show the mistake, each named back
+
+
+def test_wrong_reduction_is_named_back(tmp_path):
+    rng = random.Random(7)
+    for n in range(6):
+        p = random_lstm(rng)
+        path = tmp_path / f"q{n}.yaml"
+        path.write_text(json.dumps(p))
+        answers = plain_lstm(p, "wrong-reduction")
+        result = grade(str(path), "q", answers)["mse"]
+        assert result.verdict == "incorrect"
+        assert "wrong-reduction" in named(result)
+
+
+def test_generic_sign_and_decimal_mistakes_are_named_back():
+    exact = {"h[1]": 0.217415, "h[2]": -0.189882}
+    results = grade(P4, "p4", {"h[1]": exact["h[1]"] * 10, "h[2]": -exact["h[2]"]})
+    assert named(results["h[1]"]) == {"decimal-shift"}
+    assert "10^1" in results["h[1]"].diagnosis["message"]
+    assert named(results["h[2]"]) == {"sign-flipped"}
+
+
+def test_catalog_ids_are_the_specs():
+    ids = {m.id for m in CATALOG} | set(GENERIC_IDS)
+    spec = {
+        "sigmoid-sign-flipped", "tanh-for-gate", "sigmoid-for-candidate", "h-without-tanh",
+        "recurrent-term-dropped", "bias-dropped", "f-i-swapped", "wrong-reduction",
+        "sign-flipped", "decimal-shift", "transposed",
+    }
+    assert spec <= ids
+
+
+# --------------------------------------------------------------- never diagnose what is right
+@pytest.mark.parametrize("seed", range(6))
+def test_correct_and_hand_rounded_answers_are_never_diagnosed(seed, tmp_path):
+    rng = random.Random(1000 + seed)
+    p = random_lstm(rng)
+    path = tmp_path / "q.yaml"
+    path.write_text(json.dumps(p))
+    exact = plain_lstm(p)
+    for answers in (exact, {k: np.round(v, 4).tolist() for k, v in exact.items()}):
+        results = grade(str(path), "q", answers)
+        for q, r in results.items():
+            assert r.verdict == "correct", (q, r)
+            assert r.diagnosis is None
+
+
+# --------------------------------------------------------------- error carried forward
+def test_seed_000_is_diagnosed_and_its_mse_carried_forward():
+    results = grade(P4, "p4", {"h[1]": 0.013, "h[2]": 0.005, "mse": 0.435})
+    assert results["h[1]"].verdict == "incorrect"
+    assert results["h[1]"].diagnosis["mistake"] == "sigmoid-sign-flipped"
+    assert "1/(1+e^z)" in results["h[1]"].diagnosis["message"]
+    assert results["h[2]"].verdict == "incorrect"
+    assert results["h[2]"].diagnosis["mistake"] == "sigmoid-sign-flipped"
+    mse = results["mse"]
+    assert mse.verdict == "correct-ecf" and mse.points == 1
+    # the details show which of the student's values were used: ½[(0.013−0.5)² + (0.005−0.8)²]
+    assert mse.ecf["from"] == {"h[1]": [0.013], "h[2]": [0.005]}
+    assert mse.ecf["expected"] == pytest.approx(((0.013 - 0.5) ** 2 + (0.005 - 0.8) ** 2) / 2)
+
+
+def test_an_inconsistent_later_answer_gets_no_ecf():
+    results = grade(P4, "p4", {"h[1]": 0.013, "h[2]": 0.005, "mse": 0.30})
+    assert results["mse"].verdict == "incorrect" and results["mse"].points == 0
+
+
+def test_ecf_credit_is_taken_from_the_problem(write):
+    path = write("p4.yaml", (PROBLEMS / "p4.yaml").read_text() + "ecf_credit: 0.5\n")
+    results = grade(path, "p4", {"h[1]": 0.013, "h[2]": 0.005, "mse": 0.435})
+    assert results["mse"].verdict == "correct-ecf" and results["mse"].points == 0.5
+
+
+def test_ecf_recomputes_a_step_from_an_earlier_wrong_answer():
+    # h[2] from a wrong h[1] = 0.3 (with the key's c[1]), worked by hand:
+    sig = lambda z: 1 / (1 + math.exp(-z))
+    h1, c1 = 0.3, 0.22605163  # c[1] from the key
+    f = sig(0.5 - 2 + 0.5 * h1 + 0.2)
+    i = sig(-0.5 + 2 * h1 - 0.1)
+    o = sig(1.5 - h1 + 0.8)
+    ct = math.tanh(0.5 - 2 + 1.5 * h1 + 0.5)
+    h2 = o * math.tanh(f * c1 + i * ct)
+    results = grade(P4, "p4", {"h[1]": 0.3, "h[2]": round(h2, 4)})
+    assert results["h[1]"].verdict == "incorrect"
+    assert results["h[2]"].verdict == "correct-ecf"
+    assert results["h[2]"].ecf["from"] == {"h[1]": [0.3]}
+
+
+def test_cli_table_details_carry_verdicts_and_diagnoses():
+    result = run_cli("grade", P4, str(FIXTURES / "seeds" / "student000.yaml"), "--details")
+    assert result.returncode == 0
+    assert "sigmoid" in result.stdout or "1/(1+e^z)" in result.stdout
+    assert "correct-ecf" in result.stdout
