@@ -42,6 +42,8 @@ def as_number(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
             return None
+        if isinstance(value, int) and abs(value) > 1.7976931348623157e308:
+            return None  # a whole number too big for any float
         return value
     if isinstance(value, str):
         return parse_number(value)

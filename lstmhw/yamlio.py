@@ -35,6 +35,7 @@ _PLAIN_TAGS = {
 }
 _COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
+_FLOAT_MAX = 1.7976931348623157e308
 _DECIMAL = re.compile(r"[-+]?(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?")
 
 
@@ -71,7 +72,10 @@ def parse_number(text: str) -> float | int | None:
     clean = text.replace("_", "")
     try:
         if re.fullmatch(r"[-+]?\d+", clean):
-            return int(clean)
+            whole = int(clean)
+            # 400 nines is a whole number Python holds but no float can: refuse it here,
+            # not as an OverflowError wherever it is first used as a float.
+            return whole if abs(whole) <= _FLOAT_MAX else None
         value = float(clean)
     except ValueError:
         return None
