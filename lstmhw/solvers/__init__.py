@@ -21,6 +21,9 @@ from typing import Any
 from lstmhw.trace import Trace, Tracer, Value
 
 SOLVERS: dict[str, str] = {
+    "adam": "lstmhw.solvers.adam",
+    "rnn-gradient": "lstmhw.solvers.rnn_gradient",
+    "lstm-claims": "lstmhw.solvers.lstm_claims",
     "lstm-forward": "lstmhw.solvers.lstm_forward",
     "mse": "lstmhw.solvers.mse",
 }

@@ -1,0 +1,378 @@
+"""Adam (Kingma & Ba 2015, Algorithm 1), one step at a time as a student works it.
+
+For each step k = t, t+1, ... (t is the index of the first step computed)::
+
+    V[k]      = β1·V[k-1] + (1 − β1)·g[k]
+    S[k]      = β2·S[k-1] + (1 − β2)·g[k]²
+    V_corr[k] = V[k] / (1 − β1^k)
+    S_corr[k] = S[k] / (1 − β2^k)
+    W[k]      = W[k-1] − lr·V_corr[k] / (√S_corr[k] + ε)
+
+which is what ``torch.optim.Adam`` does (ε outside the square root).  The
+options follow PyTorch too, each as its own step:
+
+- ``weight_decay`` λ (L2): ``g_wd[k] = g[k] + λ·W[k-1]`` enters V and S;
+- ``decoupled: true`` (AdamW): ``W_wd[k] = W[k-1] − lr·λ·W[k-1]``, then the
+  Adam step starts from ``W_wd[k]`` and λ stays out of the moments;
+- ``amsgrad: true``: ``S_max[k] = max(S_max[k-1], S[k])`` is bias-corrected
+  in place of ``S[k]``.
+
+Hyper-parameters are closed over (they are printed in the formulas); every
+matrix that flows from step to step is a named step, so grading can
+substitute a student's own values for any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lstmhw.limits import MAX_STEP_INDEX, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS
+from lstmhw.problem import Checker, fit, shape_text
+from lstmhw.trace import Tracer
+
+NAME = "adam"
+KEYS = (
+    "lr", "beta1", "beta2", "eps", "t", "W", "grad", "grads", "steps", "V", "S",
+    "weight_decay", "decoupled", "amsgrad", "S_max",
+)
+ALIASES = {"m": "V", "v": "S"}  # PyTorch's and the paper's names for the moments
+
+DEFAULTS = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}  # the paper's
+
+
+# -- the operations a mistake can change ---------------------------------------
+def same_order(first: Any, second: Any) -> tuple[Any, Any]:
+    return first, second
+
+
+def bias_power(beta: float, k: int) -> float:
+    """β^k, where k is the index of the step being computed."""
+    return float(beta) ** k
+
+
+def bias_correct(moment: Any, power: float) -> Any:
+    """moment / (1 − β^k); a zero denominator (only from a patched power) gives inf, not a warning."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(moment, dtype=float) / (1.0 - power)
+
+
+@dataclass(frozen=True)
+class AdamOps:
+    """Everything a known mistake changes is one field here (see lstmhw.mistakes)."""
+
+    betas: Callable[[float, float], tuple[float, float]] = same_order  # (β1, β2) -> the pair V and S use
+    previous: Callable[[str, str], tuple[str, str]] = same_order  # (V[k-1], S[k-1]) names -> what V's and S's updates read
+    square: Callable[[Any], Any] = np.square  # g² in S's update
+    bias_power: Callable[[float, int], float] = bias_power  # β^k in the bias correction
+    bias_correct: Callable[[Any, float], Any] = bias_correct  # moment / (1 − β^k)
+    sqrt: Callable[[Any], Any] = np.sqrt  # √S_corr in the update
+
+
+OPS = AdamOps()
+
+
+@dataclass(frozen=True)
+class AdamParams:
+    lr: float
+    beta1: float
+    beta2: float
+    eps: float
+    t: int  # index of the first step computed
+    W: np.ndarray  # W[t-1]; every matrix below has its shape
+    grads: tuple[np.ndarray, ...]  # g[t], g[t+1], ...
+    V: np.ndarray  # V[t-1]
+    S: np.ndarray  # S[t-1]
+    weight_decay: float = 0.0
+    decoupled: bool = False
+    amsgrad: bool = False
+    S_max: np.ndarray | None = None  # S_max[t-1] (amsgrad only)
+
+    @property
+    def last(self) -> int:
+        return self.t + len(self.grads) - 1
+
+
+# -- reading a problem -----------------------------------------------------------
+def _moment_key(c: Checker, key: str, alias: str) -> str:
+    if c.has((key,)) and c.has((alias,)):
+        c.fail((alias,), f"both {key} and its alias {alias}, expected only one of them")
+    return alias if c.has((alias,)) and not c.has((key,)) else key
+
+
+def _like(c: Checker, path: tuple, array: np.ndarray | None, W: np.ndarray) -> np.ndarray | None:
+    """``array`` in W's shape (a flat list fits a one-row or one-column W), or an error."""
+    if array is None:
+        return None
+    if W.ndim == 0:
+        value = array.reshape(()) if array.size == 1 else None
+    elif W.ndim == 1:
+        value = fit(array, W.shape[0], None)
+    else:
+        value = fit(array, W.shape[0], W.shape[1])
+    if value is None:
+        c.fail(path, f"shape {shape_text(array.shape)}, expected {shape_text(W.shape)} like W")
+    return value
+
+
+def read(c: Checker) -> AdamParams | None:
+    numbers = {
+        "lr": c.number(("lr",), default=DEFAULTS["lr"], above=0),
+        "beta1": c.number(("beta1",), default=DEFAULTS["beta1"], minimum=0, below=1),
+        "beta2": c.number(("beta2",), default=DEFAULTS["beta2"], minimum=0, below=1),
+        "eps": c.number(("eps",), default=DEFAULTS["eps"], minimum=0),
+        "weight_decay": c.number(("weight_decay",), default=0.0, minimum=0),
+    }
+    t = c.number(("t",), default=1, integer=True, minimum=1, maximum=MAX_STEP_INDEX)
+    decoupled = c.boolean(("decoupled",), default=False)
+    amsgrad = c.boolean(("amsgrad",), default=False)
+    if decoupled and numbers["weight_decay"] == 0:
+        c.fail(("decoupled",), "true with weight_decay 0, expected weight_decay > 0 (AdamW's decay rate λ)")
+    if c.has(("S_max",)) and not amsgrad:
+        c.fail(("S_max",), "S_max without amsgrad: true, expected it only with amsgrad")
+    V_key, S_key = _moment_key(c, "V", "m"), _moment_key(c, "S", "v")
+
+    W = c.array(("W",))
+    raw_grads = _read_grads(c)
+    if W is None:
+        return None
+    grads = [_like(c, path, g, W) for path, g in raw_grads]
+    V = _like(c, (V_key,), c.array((V_key,), default=None), W)
+    S = _like(c, (S_key,), c.array((S_key,), default=None), W)
+    S_max = _like(c, ("S_max",), c.array(("S_max",), default=None), W)
+    if c.has((S_key,)) and S is not None and np.any(S < 0):
+        c.fail((S_key,), "a negative entry, expected S ≥ 0 (a running mean of squares)")
+    if S_max is not None and np.any(S_max < 0):
+        c.fail(("S_max",), "a negative entry, expected S_max ≥ 0 (a running maximum of S)")
+    if raw_grads and len(raw_grads) * W.size > MAX_TRACE_ELEMENTS:
+        c.fail(("grads",) if c.has(("grads",)) else ("steps",),
+               f"{len(raw_grads):,} steps of {W.size:,} values, expected at most {MAX_TRACE_ELEMENTS:,} values in all")
+        return None
+    if c.errors or not grads or any(v is None for v in numbers.values()) or t is None:
+        return None
+    zeros = np.zeros_like(W)
+    S = zeros if S is None else S
+    params = AdamParams(
+        lr=float(numbers["lr"]),
+        beta1=float(numbers["beta1"]),
+        beta2=float(numbers["beta2"]),
+        eps=float(numbers["eps"]),
+        t=t,
+        W=W,
+        grads=tuple(grads),
+        V=zeros if V is None else V,
+        S=S,
+        weight_decay=float(numbers["weight_decay"]),
+        decoupled=bool(decoupled),
+        amsgrad=bool(amsgrad),
+        # Without its history, the running maximum so far is taken to be S[t-1] itself.
+        S_max=(S if S_max is None else S_max) if amsgrad else None,
+    )
+    return params if _finite_run(c, params) else None
+
+
+def _read_grads(c: Checker) -> list[tuple[tuple, np.ndarray]]:
+    """(path, gradient) for every step: ``grad`` (repeated ``steps`` times) or ``grads``."""
+    steps = c.number(("steps",), default=None, integer=True, minimum=1, maximum=MAX_TIME_STEPS)
+    if c.has(("grad",)) and c.has(("grads",)):
+        c.fail(("grads",), "both grad and grads, expected grad (one gradient) or grads (one per step)")
+        return []
+    if c.has(("grads",)):
+        raw = c.get(("grads",))
+        if not isinstance(raw, list) or not raw:
+            c.fail(("grads",), "not a list of gradients, expected a list with one gradient per step, e.g. [g_t, g_t+1]")
+            return []
+        if len(raw) > MAX_TIME_STEPS:
+            c.fail(("grads",), f"{len(raw):,} gradients, expected at most {MAX_TIME_STEPS:,} steps")
+            return []
+        if steps is not None and steps != len(raw):
+            c.fail(("steps",), f"{steps}, but grads lists {len(raw)} gradients; expected steps = {len(raw)} (or leave steps out)")
+        out = [(("grads", n), c.array(("grads", n))) for n in range(len(raw))]
+        return out if all(g is not None for _, g in out) else []
+    if not c.has(("grad",)):
+        c.fail((), "missing key 'grad', expected grad (one gradient) or grads (one per step)")
+        return []
+    grad = c.array(("grad",))
+    if grad is None:
+        return []
+    return [(("grad",), grad)] * (steps or 1)
+
+
+def _finite_run(c: Checker, params: AdamParams) -> bool:
+    """Solve once quietly: a value that would be inf or NaN becomes a located error now."""
+    tracer = Tracer()
+    with np.errstate(all="ignore"):
+        solve(params, tracer, OPS)
+    for step in tracer.steps.values():
+        if np.all(np.isfinite(step.value)):
+            continue
+        k = step.name[step.name.index("[") + 1 : -1]
+        if step.name.startswith("W[") and params.eps == 0:
+            c.fail(("eps",), f"0, but S_corr[{k}] has a zero entry (no gradient there yet), so W[{k}] would "
+                   "divide by zero; expected eps > 0, e.g. 1e-8")
+        else:
+            where = ("lr",) if step.name.startswith("W") else ("grads",) if c.has(("grads",)) else ("grad",)
+            c.fail(where, f"values so large that {step.name} overflows (beyond ±1.8e308), expected smaller numbers")
+        return False
+    return True
+
+
+def default_ask(params: AdamParams) -> list[str]:
+    k = params.last
+    return [f"V[{k}]", f"S[{k}]", f"W[{k}]"]
+
+
+# -- the solution ----------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """Scalars as Python floats, arrays as float arrays."""
+    array = np.asarray(value, dtype=float)
+    return float(array) if array.ndim == 0 else array
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _tex_num(x: float) -> str:
+    text = f"{x:g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
+
+
+_TEX_BASE = {"V": "V", "S": "S", "W": "W", "g": "g", "V_corr": r"\hat{V}", "S_corr": r"\hat{S}",
+             "g_wd": r"\tilde{g}", "W_wd": r"\tilde{W}", "S_max": r"S^{\max}"}
+
+
+def _tex(name: str) -> str:
+    base, _, index = name.partition("[")
+    return f"{_TEX_BASE.get(base, base)}_{{{index.rstrip(']')}}}"
+
+
+def update(W: Any, V_corr: Any, S_corr: Any, lr: float, eps: float, sqrt: Callable[[Any], Any]) -> Any:
+    """W − lr·V_corr/(√S_corr + ε); a student's zero or negative S_corr gives inf/NaN quietly."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.asarray(W, dtype=float) - lr * np.asarray(V_corr, dtype=float) / (sqrt(S_corr) + eps)
+
+
+def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
+    b1, b2 = ops.betas(params.beta1, params.beta2)
+    lr, eps, lam = params.lr, params.eps, params.weight_decay
+    B1, B2, LR, EPS, LAM = _num(b1), _num(b2), _num(lr), _num(eps), _num(lam)
+    first = params.t - 1
+    start = f"step k = {first} (given)"
+    tracer.given(f"W[{first}]", _plain(params.W), group=start)
+    tracer.given(f"V[{first}]", _plain(params.V), group=start)
+    tracer.given(f"S[{first}]", _plain(params.S), group=start)
+    if params.amsgrad:
+        tracer.given(f"S_max[{first}]", _plain(params.S_max), group=start)
+
+    for n, g in enumerate(params.grads):
+        k = params.t + n
+        p = k - 1
+        group = f"step k = {k}"
+        tracer.given(f"g[{k}]", _plain(g), group=group)
+        grad = f"g[{k}]"
+
+        if lam and not params.decoupled:  # L2: the decay enters the gradient, so V and S see it
+            tracer.step(
+                f"g_wd[{k}]",
+                f"g[{k}] + {LAM}·W[{p}]",
+                rf"g_{{{k}}} + {_tex_num(lam)}\, W_{{{p}}}",
+                [f"g[{k}]", f"W[{p}]"],
+                lambda g, W: _plain(g + lam * W),
+                group=group,
+            )
+            grad = f"g_wd[{k}]"
+
+        v_prev, s_prev = ops.previous(f"V[{p}]", f"S[{p}]")
+        tracer.step(
+            f"V[{k}]",
+            f"{B1}·{v_prev} + (1 − {B1})·{grad}",
+            rf"{_tex_num(b1)}\, {_tex(v_prev)} + (1 - {_tex_num(b1)})\, {_tex(grad)}",
+            [v_prev, grad],
+            lambda v, g: _plain(b1 * v + (1 - b1) * g),
+            group=group,
+        )
+        tracer.step(
+            f"S[{k}]",
+            f"{B2}·{s_prev} + (1 − {B2})·{grad}²",
+            rf"{_tex_num(b2)}\, {_tex(s_prev)} + (1 - {_tex_num(b2)})\, {_tex(grad)}^2",
+            [s_prev, grad],
+            lambda s, g: _plain(b2 * s + (1 - b2) * ops.square(g)),
+            group=group,
+        )
+        second = f"S[{k}]"
+        if params.amsgrad:  # PyTorch: the maximum of the raw S so far, then bias-corrected
+            tracer.step(
+                f"S_max[{k}]",
+                f"max(S_max[{p}], S[{k}])",
+                rf"\max\left(S^{{\max}}_{{{p}}}, S_{{{k}}}\right)",
+                [f"S_max[{p}]", f"S[{k}]"],
+                lambda m, s: _plain(np.maximum(m, s)),
+                group=group,
+            )
+            second = f"S_max[{k}]"
+        tracer.step(
+            f"V_corr[{k}]",
+            f"V[{k}] / (1 − {B1}^{k})",
+            rf"\frac{{V_{{{k}}}}}{{1 - {_tex_num(b1)}^{{{k}}}}}",
+            [f"V[{k}]"],
+            lambda v, k=k: _plain(ops.bias_correct(v, ops.bias_power(b1, k))),
+            group=group,
+        )
+        tracer.step(
+            f"S_corr[{k}]",
+            f"{second} / (1 − {B2}^{k})",
+            rf"\frac{{{_tex(second)}}}{{1 - {_tex_num(b2)}^{{{k}}}}}",
+            [second],
+            lambda s, k=k: _plain(ops.bias_correct(s, ops.bias_power(b2, k))),
+            group=group,
+        )
+        base = f"W[{p}]"
+        if lam and params.decoupled:  # AdamW: shrink W itself, outside the moments
+            tracer.step(
+                f"W_wd[{k}]",
+                f"W[{p}] − {LR}·{LAM}·W[{p}]",
+                rf"W_{{{p}}} - {_tex_num(lr)} \cdot {_tex_num(lam)}\, W_{{{p}}}",
+                [f"W[{p}]"],
+                lambda W: _plain(W - lr * lam * W),
+                group=group,
+            )
+            base = f"W_wd[{k}]"
+        tracer.step(
+            f"W[{k}]",
+            f"{base} − {LR}·V_corr[{k}] / (√S_corr[{k}] + {EPS})",
+            rf"{_tex(base)} - {_tex_num(lr)}\, \frac{{\hat{{V}}_{{{k}}}}}{{\sqrt{{\hat{{S}}_{{{k}}}}} + {_tex_num(eps)}}}",
+            [base, f"V_corr[{k}]", f"S_corr[{k}]"],
+            lambda W, v, s: _plain(update(W, v, s, lr, eps, ops.sqrt)),
+            group=group,
+        )
+
+
+TEMPLATE = """\
+# One or more Adam steps (Kingma & Ba, Algorithm 1; the same as torch.optim.Adam).
+# Check with: lstmhw check FILE; solve with: lstmhw solve FILE
+id: adam
+title: One Adam step
+solver: adam
+lr: 0.1          # learning rate (> 0; default 0.001)
+beta1: 0.9       # decay of the first moment V (0 <= beta1 < 1; default 0.9)
+beta2: 0.999     # decay of the second moment S (0 <= beta2 < 1; default 0.999)
+eps: 1.0e-8      # added to sqrt(S_corr) (>= 0; default 1e-8)
+t: 2             # index of the step computed; bias correction uses beta**t (default 1)
+W: [[-0.22, 0.33, 0.67], [0.49, -0.86, -0.90]]   # the weights W[t-1]
+grad: [[0.78, 0.02, 0.04], [-0.88, -0.14, 1.01]] # the gradient g[t]; or grads: [g_t, g_t+1, ...]
+# steps: 3       # optional: apply the same grad for this many steps
+V: [[-0.27, 0.27, -0.07], [-0.12, -0.02, 0.12]]  # first moment V[t-1] (alias m; default zeros)
+S: [[0.01, 0.07, 0.11], [0.14, 0.17, 0.02]]      # second moment S[t-1] (alias v; default zeros)
+# weight_decay: 0.01   # optional λ: L2, g + λ·W[t-1] enters V and S
+# decoupled: true      # with weight_decay: AdamW, W ← W − lr·λ·W before the step
+# amsgrad: true        # use max(S_max[k-1], S[k]) (S_max[t-1] defaults to S)
+ask: ["V[2]", "S[2]", "W[2]"]   # also g_wd[k], S_max[k], V_corr[k], S_corr[k], W_wd[k]
+"""
