@@ -67,6 +67,22 @@ def _reduce_as(wrong: str) -> Callable[[Any, str], float]:
     return lambda squares, reduction: reduce_squares(squares, wrong)
 
 
+def _swap(first: Any, second: Any) -> tuple[Any, Any]:
+    return second, first
+
+
+def _uncorrected(moment: Any, power: float) -> np.ndarray:
+    return np.asarray(moment, dtype=float)
+
+
+def _power_at(shift: int) -> Callable[[float, int], float]:
+    return lambda beta, k: float(beta) ** (k + shift)
+
+
+def _constant_derivative(value: float) -> Callable[[str, Any], np.ndarray]:
+    return lambda name, z: np.full(np.shape(z), value)
+
+
 _REDUCTION_WORDS = {"mean": "the mean (1/n)Σ", "sum": "the plain sum Σ", "half-sum": "the half sum ½Σ"}
 
 CATALOG: tuple[Mistake, ...] = (
@@ -89,6 +105,40 @@ CATALOG: tuple[Mistake, ...] = (
         "f-i-swapped",
         "forget and input gates swapped: c = i⊙c[t−1] + f⊙c̃ instead of f⊙c[t−1] + i⊙c̃",
         cell=_swapped_cell,
+    ),
+    # --- Adam --------------------------------------------------------------
+    one(
+        "no-bias-correction",
+        "no bias correction: V and S used as they are instead of V/(1−β1^k) and S/(1−β2^k)",
+        bias_correct=_uncorrected,
+    ),
+    Mistake(
+        "bias-correction-wrong-t",
+        (
+            Variant({"bias_power": _power_at(-1)}, "bias correction with β^(k−1) instead of β^k: the step index is off by one"),
+            Variant({"bias_power": _power_at(+1)}, "bias correction with β^(k+1) instead of β^k: the step index is off by one"),
+        ),
+    ),
+    one("missing-sqrt", "divided by S_corr instead of √S_corr: the square root is missing", sqrt=identity),
+    one("grad-not-squared", "S updated with g instead of g²: the gradient is not squared", square=identity),
+    one("betas-swapped", "β1 and β2 swapped: V averaged with β2 and S with β1", betas=_swap),
+    one(
+        "moments-swapped",
+        "V[k−1] and S[k−1] swapped: each moment was updated from the other's previous value",
+        previous=_swap,
+    ),
+    # --- RNN gradient --------------------------------------------------------
+    Mistake(
+        "derivative-at-zero-wrong",
+        (
+            Variant({"derivative": _constant_derivative(0.5)}, "φ′ taken as 1/2 (σ′(0) = σ(0)(1−σ(0)) = 1/4)"),
+            Variant({"derivative": _constant_derivative(1.0)}, "φ′ taken as 1 (σ′(0) = σ(0)(1−σ(0)) = 1/4)"),
+        ),
+    ),
+    one(
+        "target-exponent-inverted",
+        "target^(−1/steps) instead of target^(1/steps): the exponent's sign is inverted, which swaps W_vanish and W_explode",
+        exponent=lambda steps: -1.0 / steps,
     ),
     # --- MSE (also the loss of lstm-forward) -------------------------------
     Mistake(
@@ -143,6 +193,7 @@ def generic_candidates(expected: Any) -> list[tuple[str, str, Any]]:
         out.append(("sign-flipped", "the sign is flipped", -array))
     for k in DECIMAL_SHIFTS:
         out.append(("decimal-shift", f"a misplaced decimal point: off by a factor of 10^{k}", array * 10.0**k))
-    if array.ndim == 2 and array.shape[0] > 1 and array.shape[1] > 1 and not np.allclose(array, array.T):
+    # A non-square transpose has the wrong shape and is caught before diagnosis (grading._grade_transposed).
+    if array.ndim == 2 and array.shape[0] == array.shape[1] > 1 and not np.allclose(array, array.T):
         out.append(("transposed", "the matrix is transposed", array.T))
     return out

@@ -222,3 +222,135 @@ def test_cli_table_details_carry_verdicts_and_diagnoses():
     assert result.returncode == 0
     assert "sigmoid" in result.stdout or "1/(1+e^z)" in result.stdout
     assert "correct-ecf" in result.stdout
+
+
+# --------------------------------------------------------------- Adam, by hand
+def plain_adam(p: dict, mistake: str | None = None) -> dict:
+    """One Adam step k = t, element by element, with a mistake made by hand (Kingma & Ba, Alg. 1)."""
+    b1, b2 = p["beta1"], p["beta2"]
+    if mistake == "betas-swapped":
+        b1, b2 = b2, b1
+    k = p["t"]
+    power = k - 1 if mistake == "bias-correction-wrong-t" else k
+    V0, S0 = p["V"], p["S"]
+    if mistake == "moments-swapped":
+        V0, S0 = S0, V0
+    out = {"V": [], "S": [], "W": []}
+    for r, row in enumerate(p["grad"]):
+        V, S, W = [], [], []
+        for c, g in enumerate(row):
+            v = b1 * V0[r][c] + (1 - b1) * g
+            s = b2 * S0[r][c] + (1 - b2) * (g if mistake == "grad-not-squared" else g * g)
+            v_hat = v if mistake == "no-bias-correction" else v / (1 - b1**power)
+            s_hat = s if mistake == "no-bias-correction" else s / (1 - b2**power)
+            # g instead of g² can make S negative: no real square root, as on paper
+            root = s_hat if mistake == "missing-sqrt" else (math.sqrt(s_hat) if s_hat >= 0 else math.nan)
+            V.append(v)
+            S.append(s)
+            W.append(p["W"][r][c] - p["lr"] * v_hat / (root + p["eps"]))
+        out["V"].append(V)
+        out["S"].append(S)
+        out["W"].append(W)
+    return {f"{name}[{k}]": value for name, value in out.items()}
+
+
+def random_adam(rng: random.Random, shape=(2, 3)) -> dict:
+    mat = lambda lo, hi: [[round(rng.uniform(lo, hi), 2) for _ in range(shape[1])] for _ in range(shape[0])]
+    t = rng.randint(2, 6)
+    return {
+        # β2 below 0.999 and a large lr, so that a mistake moves the answer beyond the tolerance
+        "id": "a", "solver": "adam", "lr": rng.choice([0.1, 0.3, 0.5]), "beta1": rng.choice([0.8, 0.9]),
+        "beta2": rng.choice([0.9, 0.99]),
+        "eps": 1e-8, "t": t, "W": mat(-1, 1), "grad": mat(-1, 1), "V": mat(-0.3, 0.3), "S": mat(0.01, 0.2),
+        "ask": [f"V[{t}]", f"S[{t}]", f"W[{t}]"],
+    }
+
+
+ADAM_MISTAKES = {
+    # mistake -> the quantity that shows it
+    "no-bias-correction": "W",
+    "bias-correction-wrong-t": "W",
+    "missing-sqrt": "W",
+    "grad-not-squared": "S",
+    "betas-swapped": "V",
+    "moments-swapped": "V",
+}
+
+
+@pytest.mark.parametrize("mistake, shows_in", ADAM_MISTAKES.items())
+def test_every_adam_mistake_is_named_back(mistake, shows_in, tmp_path):
+    pytest.importorskip("lstmhw.solvers.adam")
+    rng = random.Random(mistake)
+    named_back = 0
+    for n in range(30):
+        if named_back == 3:
+            break
+        p = random_adam(rng)
+        path = tmp_path / f"a{n}.yaml"
+        path.write_text(json.dumps(p))
+        q = f"{shows_in}[{p['t']}]"
+        right, wrong = plain_adam(p), plain_adam(p, mistake)
+        if np.isnan(wrong[q]).any() or not _shows(wrong[q], right[q]):
+            continue  # this draw does not show the mistake (or gives no number at all)
+        result = grade(str(path), "a", {q: wrong[q]})[q]
+        assert result.verdict == "incorrect"
+        assert mistake in named(result), (result.diagnosis, p)
+        named_back += 1
+    assert named_back == 3
+
+
+def test_a_misplaced_decimal_is_named_on_its_element():
+    """Seed 000's S[2]: 0.699 for 0.0699 in a 2×3 answer: 5 of 6 elements, the sixth named."""
+    pytest.importorskip("lstmhw.solvers.adam")
+    answer = [[0.011, 0.699, 0.110], [0.141, 0.170, 0.021]]
+    result = grade(str(PROBLEMS / "p1.yaml"), "p1", {"S[2]": answer})["S[2]"]
+    assert result.verdict == "incorrect"
+    assert result.points == pytest.approx(5 / 6)
+    wrong = [e for e in result.elements if e["verdict"] == "incorrect"]
+    assert [e["index"] for e in wrong] == [[0, 1]]
+    assert wrong[0]["diagnosis"]["mistake"] == "decimal-shift"
+    assert result.diagnosis["mistake"] == "decimal-shift"
+
+
+def test_transposed_answers_are_named(tmp_path):
+    pytest.importorskip("lstmhw.solvers.adam")
+    rng = random.Random(3)
+    square = random_adam(rng, shape=(2, 2))
+    path = tmp_path / "sq.yaml"
+    path.write_text(json.dumps(square))
+    q = f"W[{square['t']}]"
+    W = plain_adam(square)[q]
+    result = grade(str(path), "a", {q: [list(col) for col in zip(*W)]})[q]
+    assert result.verdict == "incorrect" and "transposed" in named(result)
+    # a 2×3 answer given as 3×2: the wrong shape, but recognisably the transpose
+    V = plain_adam({**random_adam(random.Random(4))})
+    p = random_adam(random.Random(4))
+    path = tmp_path / "rect.yaml"
+    path.write_text(json.dumps(p))
+    q = f"V[{p['t']}]"
+    result = grade(str(path), "a", {q: [list(col) for col in zip(*V[q])]})[q]
+    assert result.verdict == "incorrect" and named(result) == {"transposed"} and result.points == 0
+
+
+# --------------------------------------------------------------- RNN gradient, closed forms
+def test_rnn_mistakes_are_named_back(tmp_path):
+    pytest.importorskip("lstmhw.solvers.rnn_gradient")
+    rng = random.Random(11)
+    for n in range(4):
+        steps, target = rng.choice([20, 50, 100, 200]), rng.choice([1e-2, 1e-3, 1e-4])
+        path = tmp_path / f"r{n}.yaml"
+        path.write_text(json.dumps({
+            "id": "r", "solver": "rnn-gradient", "activation": "sigmoid-centered", "z": 0,
+            "steps": steps, "target": target, "ask": ["phi_prime", "critical_W", "W_vanish", "W_explode"],
+        }))
+        # σ′(0) taken as 1/2: critical |w| = 1/φ′ = 2 instead of 4
+        result = grade(str(path), "r", {"critical_W": 2.0})["critical_W"]
+        assert "derivative-at-zero-wrong" in named(result), result.diagnosis
+        # the exponent's sign inverted: 4·target^(−1/steps), which is really W_explode
+        result = grade(str(path), "r", {"W_vanish": 4 * target ** (-1 / steps)})["W_vanish"]
+        assert "target-exponent-inverted" in named(result), result.diagnosis
+
+
+def test_every_catalog_mistake_has_an_injection_test():
+    tested = set(LSTM_MISTAKES) | set(ADAM_MISTAKES) | {"wrong-reduction", "derivative-at-zero-wrong", "target-exponent-inverted"}
+    assert {m.id for m in CATALOG} <= tested
