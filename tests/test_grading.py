@@ -205,3 +205,31 @@ def test_booleans_as_the_students_write_them(write, tmp_path):
     result = run_cli("grade", str(PROBLEMS / "p3.yaml"), sub, "--format", "json")
     problems = json.loads(result.stdout)["submissions"][0]["problems"]
     assert {q: r["verdict"] for q, r in problems["p3"].items()} == dict.fromkeys("abcde", "correct")
+
+
+# ------------------------------------------------------------------ the seeds against the whole homework
+def _grade_seed(name: str):
+    key = Key(load_problems([str(PROBLEMS)]), Options())
+    from lstmhw.submission import read_submission
+
+    return grade_submission(key, read_submission(str(FIXTURES / "seeds" / f"{name}.yaml"), key.ids))
+
+
+def test_seed_002_problems_3_and_4_are_all_correct():
+    result = _grade_seed("abuitano")
+    assert result.status == "graded"
+    for pid in ("p3", "p4"):
+        assert {r.verdict for r in result.problems[pid].values()} == {"correct"}, pid
+    assert {r.verdict for r in result.problems["p1"].values()} == {"missing"}  # it did not answer p1, p2
+
+
+def test_seed_000_problems_1_and_2():
+    result = _grade_seed("student000")
+    s2 = result.problems["p1"]["S[2]"]
+    # 0.699 is a misplaced decimal of 0.0699; the other five elements are right to 3 decimals
+    assert [e["verdict"] for e in s2.elements].count("correct") == 5
+    assert s2.points == pytest.approx(5 / 6)
+    assert result.problems["p2"]["critical_W"].verdict == "correct"  # "4 = W"
+    assert result.problems["p2"]["phi_prime"].verdict == "correct"  # "σ′(0) = 1/4"
+    assert result.problems["p3"]["c"].verdict == "correct"
+    assert result.problems["p4"]["mse"].verdict == "correct-ecf"
