@@ -233,3 +233,30 @@ def test_seed_000_problems_1_and_2():
     assert result.problems["p2"]["phi_prime"].verdict == "correct"  # "σ′(0) = 1/4"
     assert result.problems["p3"]["c"].verdict == "correct"
     assert result.problems["p4"]["mse"].verdict == "correct-ecf"
+
+
+def test_a_submission_to_variant_n_is_graded_against_variant_n(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    from lstmhw.problem import load_problem
+    from lstmhw.variant import variant_yaml
+
+    from test_lstm_forward import plain_lstm
+
+    data = yaml.safe_load(variant_yaml(load_problem(P4), 3))
+    rows = lambda m: [m] if not isinstance(m[0], list) else m
+    h = plain_lstm(
+        {g: rows(data["W"][g]) for g in "fioc"},
+        {g: rows(data["U"][g]) for g in "fioc"},
+        {g: list(data["b"][g]) for g in "fioc"},
+        data["x"], data["h0"], data["c0"], [[y] for y in data["y"]],
+    )
+    answers = {"h[1]": round(h["h[1]"][0], 4), "h[2]": round(h["h[2]"][0], 4), "mse": round(h["mse"], 4)}
+    assert answers["h[2]"] != pytest.approx(-0.1899, abs=0.01)  # the variant's numbers really differ
+    body = "\n".join(f'  "{q}": {v}' for q, v in answers.items())
+    (tmp_path / "v3.yaml").write_text(f"student: v3\nvariant: 3\nanswers:\n{body}\n")
+    (tmp_path / "nov.yaml").write_text(f"student: nov\nanswers:\n{body}\n")
+    result = run_cli("grade", P4, str(tmp_path / "v3.yaml"), str(tmp_path / "nov.yaml"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    scores = {s["student"]: s["score"] for s in json.loads(result.stdout)["submissions"]}
+    assert scores["v3"] == 3  # right for variant 3
+    assert scores["nov"] < 3  # the same numbers are wrong for the original
