@@ -60,6 +60,14 @@ class LstmhwError(Exception):
         return f"{where}{key + ': ' if key else ''}{self.message}"
 
 
+class NumericError(LstmhwError, ArithmeticError):
+    """A step whose value is beyond float64 (overflow, ∞−∞, 0/0) for inputs that are each finite.
+
+    Also an ArithmeticError, so grading's re-runs (hand rounding, error carried
+    forward, mistaken chains) skip such a chain as they skip any other.
+    """
+
+
 class ValidationErrors(LstmhwError):
     """Several errors found in one file; `check` lists them all, other commands the first."""
 

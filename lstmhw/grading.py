@@ -175,7 +175,8 @@ def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
     if a.shape != r.shape:
         return np.zeros(a.size, dtype=bool)
     with np.errstate(all="ignore"):
-        return (np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)).reshape(-1)
+        # An infinite candidate (a chain that overflowed) matches nothing: rtol·∞ would admit any answer.
+        return ((np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r)).reshape(-1)
 
 
 def _as_given(raw: Any) -> Any:

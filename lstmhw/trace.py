@@ -93,6 +93,20 @@ def round_value(value: Value, decimals: int) -> Value:
     return value
 
 
+def numeric_error(name: str, formula: str, exc: ArithmeticError) -> Exception:
+    """A step that left float64 (numpy raises inside :func:`lstmhw.solvers.run`) as a one-line error."""
+    from lstmhw.errors import NumericError
+
+    text = str(exc)
+    if "overflow" in text or isinstance(exc, OverflowError):
+        what = "overflows float64 (beyond ±1.8e308)"
+    elif "divide" in text or isinstance(exc, ZeroDivisionError):
+        what = "divides by zero"
+    else:
+        what = "is not a number (an invalid operation such as ∞−∞ or 0·∞)"
+    return NumericError(f"{name} = {formula} {what}, expected inputs small enough for finite values")
+
+
 class Tracer:
     """Collects steps while a solver runs; see the module docstring."""
 
@@ -132,7 +146,10 @@ class Tracer:
         note: str | Callable[[Value], str] = "",
     ) -> Value:
         """Compute ``fn(*values of inputs)``, record it as ``name`` and return the value."""
-        own = fn(*[self.steps[i].value for i in inputs])
+        try:
+            own = fn(*[self.steps[i].value for i in inputs])
+        except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+            raise numeric_error(name, formula, exc) from None
         if self.decimals is not None:
             own = round_value(own, self.decimals)
         value = self.overrides[name] if name in self.overrides else own

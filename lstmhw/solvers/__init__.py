@@ -41,14 +41,28 @@ def run(
     decimals: int | None = None,
 ) -> Trace:
     """Solve ``problem`` into a trace; see :mod:`lstmhw.trace` for the three re-run knobs."""
+    import numpy as np
+
+    from lstmhw.errors import NumericError
+
     module = solver_module(problem.solver)
     tracer = Tracer(overrides=overrides, decimals=decimals)
-    module.solve(problem.params, tracer, ops if ops is not None else module.OPS)
+    # A step that overflows or makes a NaN from finite inputs is an error naming the step
+    # (raised by Tracer.step), never a RuntimeWarning on stderr and a silent inf/NaN.
+    # Underflow (e^-1e4 -> 0) is harmless.  A solver may still allow a step in its own errstate.
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            module.solve(problem.params, tracer, ops if ops is not None else module.OPS)
+    except NumericError as exc:
+        raise exc.located(file=getattr(problem, "file", None) or None) from None
     return tracer.trace(problem.id, problem.solver, problem.title, problem.ask)
 
 
 def quantity_names(module: ModuleType, params: Any) -> list[str]:
     """Every computed step's name for these parameters (what may be asked and graded)."""
+    import numpy as np
+
     tracer = Tracer()
-    module.solve(params, tracer, module.OPS)
+    with np.errstate(all="ignore"):  # names only: an overflow is reported when it is solved
+        module.solve(params, tracer, module.OPS)
     return [name for name, step in tracer.steps.items() if not step.given]
