@@ -19,7 +19,7 @@ chains) is computed once per key in :class:`KeyProblem`, not per student.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -262,6 +262,14 @@ def _settle(
                     ecf_traces.append(run(problem, overrides=overrides, decimals=decimals))
                 except (ArithmeticError, ValueError, LstmhwError):
                     continue
+    memo: list[list[tuple[str, str, Trace]]] = []
+
+    def own_mistaken() -> list[tuple[str, str, Trace]]:
+        """Computed at most once per student and problem, and only if a diagnosis needs it."""
+        if not memo:
+            memo.append(_mistaken_from_own_values(kp, overrides))
+        return memo[0]
+
     for q in pending:
         value, expected, max_points = coerced[q], kp.expected(q), problem.points_for(q)
         ok_key = _close(value, expected, tol)
@@ -290,7 +298,7 @@ def _settle(
         if ok_key.size > 1:
             result.elements = _elements(value, expected, ok_key, ok_ecf)
         if verdict == INCORRECT and options.diagnose:
-            _diagnose(kp, q, value, expected, wrong, overrides, result)
+            _diagnose(kp, q, value, expected, wrong, overrides, own_mistaken, result)
         results[q] = result
 
 
@@ -332,30 +340,48 @@ def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol:
 
 
 # --------------------------------------------------------------------------- diagnosis
-def _candidates(kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any]) -> list[tuple[str, str, Any, bool]]:
-    """(mistake id, message, value, specific?) for every way a known mistake yields ``q``."""
+def _mistaken_from_own_values(kp: KeyProblem, overrides: dict[str, Any]) -> list[tuple[str, str, Trace]]:
+    """Every mistaken chain re-run from the student's own answers: once per student and problem.
+
+    A step's ``own`` value ignores its own override, so one run serves every quantity.
+    """
     out = []
-    for mistake_id, message, trace in kp.mistaken:
-        out.append((mistake_id, message, trace.value(q), True))
-    given = {name: v for name, v in overrides.items() if name != q}
-    if given and _upstream_answers(kp.trace, q, given):
-        with np.errstate(all="ignore"):
-            for mistake_id, variant, ops in patched_ops(kp.ops):
-                try:
-                    trace = run(kp.problem, ops=ops, overrides=given)
-                except (ArithmeticError, ValueError, LstmhwError, np.linalg.LinAlgError):
-                    continue
-                out.append((mistake_id, variant.message + " (from your own earlier values)", trace[q].own, True))
+    with np.errstate(all="ignore"):
+        for mistake_id, variant, ops in patched_ops(kp.ops):
+            try:
+                trace = run(kp.problem, ops=ops, overrides=overrides)
+            except (ArithmeticError, ValueError, LstmhwError, np.linalg.LinAlgError):
+                continue
+            out.append((mistake_id, variant.message + " (from your own earlier values)", trace))
+    return out
+
+
+def _candidates(
+    kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any], own_mistaken: Callable[[], list[tuple[str, str, Trace]]]
+) -> list[tuple[str, str, Any, bool]]:
+    """(mistake id, message, value, specific?) for every way a known mistake yields ``q``."""
+    out = [(mistake_id, message, trace.value(q), True) for mistake_id, message, trace in kp.mistaken]
+    if _upstream_answers(kp.trace, q, {name: v for name, v in overrides.items() if name != q}):
+        out.extend((mistake_id, message, trace[q].own, True) for mistake_id, message, trace in own_mistaken())
     out.extend((mid, msg, value, False) for mid, msg, value in generic_candidates(expected))
     return out
 
 
-def _diagnose(kp: KeyProblem, q: str, value: Any, expected: Any, wrong: np.ndarray, overrides: dict[str, Any], result: QuantityResult) -> None:
+def _diagnose(
+    kp: KeyProblem,
+    q: str,
+    value: Any,
+    expected: Any,
+    wrong: np.ndarray,
+    overrides: dict[str, Any],
+    own_mistaken: Callable[[], list[tuple[str, str, Trace]]],
+    result: QuantityResult,
+) -> None:
     """Name the mistake that reproduces the wrong elements; say so when several do."""
     tol = kp.tol
     whole: list[tuple[str, str, bool]] = []  # candidates explaining every wrong element
     per_element: dict[int, list[tuple[str, str, bool]]] = {}
-    for mistake_id, message, candidate, specific in _candidates(kp, q, expected, overrides):
+    for mistake_id, message, candidate, specific in _candidates(kp, q, expected, overrides, own_mistaken):
         if np.shape(candidate) != np.shape(expected):
             continue
         if isinstance(candidate, (np.ndarray, float)) and not np.all(np.isfinite(candidate)):
