@@ -1,0 +1,108 @@
+"""Output conventions: colour only on a terminal without NO_COLOR, --digits, --out, --version."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+
+import pytest
+
+from lstmhw import __version__
+
+from conftest import PROBLEMS, run_cli
+
+P4 = str(PROBLEMS / "p4.yaml")
+ESC = "\x1b["
+
+
+def colour_codes(text: str) -> list[str]:
+    """SGR colour parameters (foreground/background, 16/256/true colour) in ``text``.
+
+    NO_COLOR (no-color.org) forbids colour, not emphasis: bold may stay.
+    """
+    import re
+
+    found = []
+    for params in re.findall(r"\x1b\[([0-9;]*)m", text):
+        for p in filter(None, params.split(";")):
+            n = int(p)
+            if 30 <= n <= 38 or 40 <= n <= 48 or 90 <= n <= 97 or 100 <= n <= 107:
+                found.append(p)
+    return found
+
+
+def run_in_terminal(*args: str, env: dict | None = None) -> str:
+    """Run the CLI with stdout on a pseudo-terminal, as a student at a shell would."""
+    controller, terminal = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    full_env.update({"TERM": "xterm-256color", "COLUMNS": "120", **(env or {})})
+    process = subprocess.Popen([sys.executable, "-m", "lstmhw", *args], stdout=terminal, stderr=terminal, env=full_env)
+    os.close(terminal)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([controller], [], [], 30)
+        if not ready:
+            break
+        try:
+            data = os.read(controller, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    process.wait(timeout=30)
+    os.close(controller)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_colour_on_a_terminal_and_none_with_no_color():
+    coloured = run_in_terminal("solve", P4)
+    assert colour_codes(coloured) and "0.2174" in coloured  # asked rows are coloured
+    plain = run_in_terminal("solve", P4, env={"NO_COLOR": "1"})
+    assert colour_codes(plain) == [] and "0.2174" in plain
+
+
+def test_no_colour_when_stdout_is_not_a_terminal():
+    result = run_cli("solve", P4)
+    assert result.returncode == 0
+    assert ESC not in result.stdout
+    assert "h[1]" in result.stdout and "▶" in result.stdout  # asked steps are marked without colour
+
+
+def test_digits_sets_the_decimals_shown():
+    four = run_cli("solve", P4).stdout
+    six = run_cli("solve", P4, "--digits", "6").stdout
+    assert "0.2174" in four and "0.217415" not in four
+    assert "0.217415" in six and "-0.189882" in six
+
+
+def test_out_writes_the_table_to_a_file(tmp_path):
+    out = tmp_path / "p4.txt"
+    result = run_cli("solve", P4, "--out", str(out))
+    assert result.returncode == 0 and result.stdout == ""
+    text = out.read_text()
+    assert "0.2174" in text and ESC not in text
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"lstmhw {__version__}"
+
+
+def test_solve_without_a_path_solves_the_bundled_homework():
+    result = run_cli("solve", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    ids = [p["id"] for p in json.loads(result.stdout)["problems"]]
+    assert "p4" in ids and ids == sorted(ids)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "xml"])
+def test_unknown_format_is_a_usage_error(fmt):
+    result = run_cli("solve", P4, "--format", fmt)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--format" in result.stderr and "Traceback" not in result.stderr
