@@ -37,10 +37,12 @@ UNICODE_MATH = {
     "▶": r"\blacktriangleright",
 }
 UNICODE_TEXT = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "\u00a0": "~"}
+# Symbols the default OT1 text font lacks are taken from the math fonts
+# (\textbar and friends would pull in TS1 fonts that need METAFONT).
 TEXT_ESCAPES = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    "\\": r"\ensuremath{\backslash}", "{": r"\{", "}": r"\}", "$": r"\ensuremath{\$}", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\ensuremath{\sim}",
+    "<": r"\ensuremath{<}", ">": r"\ensuremath{>}", "|": r"\ensuremath{|}",
 }
 GREEK = {"alpha", "beta", "gamma", "delta", "eta", "theta", "lambda", "mu", "pi", "rho", "sigma", "tau", "omega"}
 # Names whose usual symbol is not their spelling (the loss steps write e_k in their formulas).
@@ -74,8 +76,45 @@ def tex_text(raw: str) -> str:
     return "".join(out)
 
 
+def _escape_text_arguments(raw: str) -> str:
+    """Escape ``_ ^ & % #`` left bare inside ``\\text{...}`` (outside ``$...$``).
+
+    A solver writing ``\\text{h_t is ...}`` means the characters, but pdflatex
+    would stop on them; the sheet must compile whatever a solver writes.
+    """
+    out, i = [], 0
+    while True:
+        start = raw.find("\\text{", i)
+        if start < 0:
+            out.append(raw[i:])
+            return "".join(out)
+        j = start + len("\\text{")
+        out.append(raw[i:j])
+        depth, in_math = 1, False
+        while j < len(raw) and depth:
+            ch = raw[j]
+            if ch == "\\":
+                out.append(raw[j : j + 2])
+                j += 2
+                continue
+            if ch == "$":
+                in_math = not in_math
+            elif ch == "{" and not in_math:
+                depth += 1
+            elif ch == "}" and not in_math:
+                depth -= 1
+            elif not in_math and ch in "_&%#":
+                ch = "\\" + ch
+            elif not in_math and ch == "^":
+                ch = "\\^{}"
+            out.append(ch)
+            j += 1
+        i = j
+
+
 def tex_math(raw: str) -> str:
-    """A solver's LaTeX with any stray Unicode turned into commands (else ``?``)."""
+    """A solver's LaTeX, made safe: text arguments escaped, stray Unicode as commands (else ``?``)."""
+    raw = _escape_text_arguments(raw)
     raw = _TILDED.sub(lambda m: rf"\tilde{{{m.group(1)}}}", raw)
     out = []
     for ch in raw:
@@ -209,9 +248,13 @@ def trace_latex(trace: Trace, digits: int) -> str:
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
-\setcounter{MaxMatrixCols}{%d}
+\setcounter{MaxMatrixCols}{MAX_COLS}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
+% The default OT1 font has no underscore or bullet: without these two lines
+% pdflatex falls back to TS1 fonts that only exist as METAFONT bitmaps.
+\DeclareTextCommand{\textunderscore}{OT1}{\leavevmode\kern.06em\vbox{\hrule width.3em}}
+\renewcommand{\labelitemi}{$\bullet$}
 \title{Solutions}
 \author{}
 \date{}
@@ -224,4 +267,4 @@ def render_traces(traces: Sequence[Trace], digits: int) -> str:
     """The whole document, from ``\\documentclass`` to ``\\end{document}``."""
     head = f"% Solution sheet written by lstmhw {__version__}; compile with: pdflatex FILE.tex\n"
     body = "\n\\clearpage\n".join(trace_latex(t, digits) for t in traces)
-    return head + PREAMBLE % SUMMARY_ELEMENTS + "\n" + body + "\n\\end{document}\n"
+    return head + PREAMBLE.replace("MAX_COLS", str(SUMMARY_ELEMENTS)) + "\n" + body + "\n\\end{document}\n"
