@@ -61,7 +61,7 @@ def grade_files(
     if fmt == "json":
         emit(report.render_json(results), out)
     elif fmt == "csv":
-        emit(report.render_csv(results, key.ids), out)
+        emit(report.render_csv_details(results) if details else report.render_csv(results, key.ids), out)
     elif fmt == "gradescope":
         if out_dir:
             for result in results:

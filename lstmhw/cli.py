@@ -167,6 +167,97 @@ def mse(
     render_solutions([run(problem_from_flags(data))], format, digits, out)
 
 
+
+def _flags_data(solver: str, flags: dict[str, tuple[str, Optional[str]]]) -> dict[str, Any]:
+    """A problem's data from the flags that were given; the rest are left out so defaults apply."""
+    from lstmhw.literals import parse_literal
+
+    data: dict[str, Any] = {"solver": solver, "id": solver}
+    for key, (flag, text) in flags.items():
+        if text is not None:
+            data[key] = parse_literal(text, flag)
+    return data
+
+
+@app.command()
+@guarded
+def adam(
+    W: Annotated[Optional[str], typer.Option("--W", help="The weights W[t-1], e.g. '-0.22 0.33; 0.49 -0.86'.")] = None,
+    grad: Annotated[Optional[str], typer.Option("--grad", help="The gradient g[t], the shape of W.")] = None,
+    grads: Annotated[
+        Optional[list[str]], typer.Option("--grads", help="One gradient per step, from g[t]: repeat the flag.")
+    ] = None,
+    V: Annotated[Optional[str], typer.Option("--V", help="First moment V[t-1] (default zeros).")] = None,
+    S: Annotated[Optional[str], typer.Option("--S", help="Second moment S[t-1] (default zeros).")] = None,
+    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.001).")] = None,
+    beta1: Annotated[Optional[str], typer.Option("--beta1", help="Decay of V (default 0.9).")] = None,
+    beta2: Annotated[Optional[str], typer.Option("--beta2", help="Decay of S (default 0.999).")] = None,
+    eps: Annotated[Optional[str], typer.Option("--eps", help="Added to √S_corr (default 1e-8).")] = None,
+    t: Annotated[Optional[str], typer.Option("--t", help="Index of the first step computed; bias correction uses β**t (default 1).")] = None,
+    steps: Annotated[Optional[str], typer.Option("--steps", help="Apply --grad for this many steps (default 1).")] = None,
+    weight_decay: Annotated[Optional[str], typer.Option("--weight-decay", help="λ: L2, g + λ·W enters V and S.")] = None,
+    decoupled: Annotated[bool, typer.Option("--decoupled", help="With --weight-decay: AdamW, W ← W − lr·λ·W.")] = False,
+    amsgrad: Annotated[bool, typer.Option("--amsgrad", help="Use the running maximum of S (as PyTorch).")] = False,
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """One or more Adam steps (Kingma & Ba; as torch.optim.Adam), every intermediate shown."""
+    from lstmhw.files import problem_from_flags
+    from lstmhw.literals import parse_literal
+    from lstmhw.render.dispatch import render_solutions
+    from lstmhw.solvers import run
+
+    check_format(format, SOLVE_FORMATS)
+    if W is None:
+        fail("--W is missing, expected the weights W[t-1], e.g. --W '-0.22 0.33; 0.49 -0.86'")
+    data = _flags_data("adam", {
+        "W": ("--W", W), "grad": ("--grad", grad), "V": ("--V", V), "S": ("--S", S), "lr": ("--lr", lr),
+        "beta1": ("--beta1", beta1), "beta2": ("--beta2", beta2), "eps": ("--eps", eps), "t": ("--t", t),
+        "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
+    })
+    if grads:
+        data["grads"] = [parse_literal(g, "--grads") for g in grads]
+    if decoupled:
+        data["decoupled"] = True
+    if amsgrad:
+        data["amsgrad"] = True
+    render_solutions([run(problem_from_flags(data))], format, digits, out)
+
+
+@app.command("rnn-gradient")
+@guarded
+def rnn_gradient(
+    activation: Annotated[
+        Optional[str], typer.Option("--activation", help="sigmoid-centered (σ − 0.5) | sigmoid | tanh | relu | linear")
+    ] = None,
+    W_h: Annotated[Optional[str], typer.Option("--W-h", help="A recurrent weight or square matrix to classify.")] = None,
+    steps: Annotated[Optional[str], typer.Option("--steps", help="How many steps back the gradient travels.")] = None,
+    z: Annotated[Optional[str], typer.Option("--z", help="The fixed point's pre-activation (default 0).")] = None,
+    target: Annotated[Optional[str], typer.Option("--target", help="'Vanishes' = shrinks by this factor, e.g. 1e-4.")] = None,
+    W_x: Annotated[Optional[str], typer.Option("--W-x", help="With a matrix --W-h: input weights, to follow a trajectory.")] = None,
+    x: Annotated[Optional[str], typer.Option("--x", help="Inputs, one row per step (or one row for all).")] = None,
+    h0: Annotated[Optional[str], typer.Option("--h0", help="Initial state of the trajectory (default zeros).")] = None,
+    b: Annotated[Optional[str], typer.Option("--b", help="Bias of the trajectory (default zeros).")] = None,
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """Vanishing/exploding-gradient analysis of a simple RNN, with the reasons in words."""
+    from lstmhw.files import problem_from_flags
+    from lstmhw.render.dispatch import render_solutions
+    from lstmhw.solvers import run
+
+    check_format(format, SOLVE_FORMATS)
+    data = _flags_data("rnn-gradient", {
+        "W_h": ("--W-h", W_h), "steps": ("--steps", steps), "z": ("--z", z), "target": ("--target", target),
+        "W_x": ("--W-x", W_x), "x": ("--x", x), "h0": ("--h0", h0), "b": ("--b", b),
+    })
+    if activation is not None:
+        data["activation"] = activation
+    render_solutions([run(problem_from_flags(data))], format, digits, out)
+
+
 # --------------------------------------------------------------------- grade
 @app.command()
 @guarded
@@ -174,7 +265,7 @@ def grade(
     key: Annotated[str, typer.Argument(help="The key: a problem file or a folder of them.")],
     submissions: Annotated[list[str], typer.Argument(help="Submission files, or folders of *.yaml files.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table | json | csv | gradescope")] = "table",
-    details: Annotated[bool, typer.Option("--details", help="Table: every verdict per student.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="Every verdict: a table per student, or csv with a row per quantity.")] = False,
     rtol: Annotated[Optional[float], typer.Option("--rtol", min=0, help="Relative tolerance for every problem.")] = None,
     atol: Annotated[Optional[float], typer.Option("--atol", min=0, help="Absolute tolerance for every problem.")] = None,
     digits: DigitsOpt = 4,

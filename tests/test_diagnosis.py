@@ -354,3 +354,14 @@ def test_rnn_mistakes_are_named_back(tmp_path):
 def test_every_catalog_mistake_has_an_injection_test():
     tested = set(LSTM_MISTAKES) | set(ADAM_MISTAKES) | {"wrong-reduction", "derivative-at-zero-wrong", "target-exponent-inverted"}
     assert {m.id for m in CATALOG} <= tested
+
+
+def test_two_mistakes_with_the_same_value_are_both_named(write):
+    """g = 0, V = 0.9, S = 0.999: β1↔β2 gives 0.999·0.9 and V↔S gives 0.9·0.999 for V[1]."""
+    pytest.importorskip("lstmhw.solvers.adam")
+    path = write("tie.yaml", "id: tie\nsolver: adam\nlr: 0.1\nbeta1: 0.9\nbeta2: 0.999\neps: 1.0e-8\nt: 1\n"
+                 "W: 0.5\ngrad: 0\nV: 0.9\nS: 0.999\nask: ['V[1]']\n")
+    result = grade(path, "tie", {"V[1]": 0.8991})["V[1]"]  # the key is 0.9·0.9 = 0.81
+    assert result.verdict == "incorrect"
+    assert named(result) == {"betas-swapped", "moments-swapped"}
+    assert "cannot tell which" in result.diagnosis["message"]

@@ -260,3 +260,13 @@ def test_a_submission_to_variant_n_is_graded_against_variant_n(tmp_path):
     scores = {s["student"]: s["score"] for s in json.loads(result.stdout)["submissions"]}
     assert scores["v3"] == 3  # right for variant 3
     assert scores["nov"] < 3  # the same numbers are wrong for the original
+
+
+def test_csv_details_has_a_row_per_quantity_with_the_diagnosis():
+    result = run_cli("grade", P4, str(FIXTURES / "seeds" / "student000.yaml"), "--format", "csv", "--details")
+    assert result.returncode == 0, result.stderr
+    rows = {r["quantity"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert set(rows) == {"h[1]", "h[2]", "mse"}
+    assert rows["h[1]"]["verdict"] == "incorrect" and rows["h[1]"]["mistake"] == "sigmoid-sign-flipped"
+    assert "sign of the exponent is flipped" in rows["h[1]"]["message"]
+    assert rows["mse"]["verdict"] == "correct-ecf" and float(rows["mse"]["points"]) == 1

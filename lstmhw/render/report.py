@@ -72,6 +72,33 @@ def _round(x: float) -> float | int:
     return _num(round(x, 4))
 
 
+DETAIL_COLUMNS = ["student", "file", "problem", "quantity", "verdict", "answer", "expected", "points", "max_points", "mistake", "message"]
+
+
+def render_csv_details(results: Sequence[SubmissionResult]) -> str:
+    """One row per student and quantity: the verdict, values and the diagnosis in words."""
+    import json
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DETAIL_COLUMNS)
+    for r in results:
+        if r.status != "graded":
+            writer.writerow([r.student, r.file, "", "", "error", "", "", 0, _round(r.max_score), "", r.error])
+            continue
+        for pid, quantities in r.problems.items():
+            for q, res in quantities.items():
+                message = res.diagnosis["message"] if res.diagnosis else (res.reason or "")
+                if res.ecf:
+                    message = "right from your own " + ", ".join(res.ecf["from"])
+                cell = lambda v: "" if v is None else json.dumps(v) if isinstance(v, list) else v
+                writer.writerow([
+                    r.student, r.file, pid, q, res.verdict, cell(res.answer), cell(res.expected),
+                    _round(res.points), _round(res.max_points), res.diagnosis["mistake"] if res.diagnosis else "", message,
+                ])
+    return buffer.getvalue()
+
+
 def quantity_line(q: str, r: Any, digits: int = 4) -> str:
     """One sentence for a student: verdict, values, and what went wrong."""
     parts = [f"{q}: {r.verdict}"]
