@@ -36,7 +36,7 @@ from typing import Any
 from lstmhw.errors import LstmhwError, ValidationErrors
 from lstmhw.problem import Problem, as_number, problem_from_document
 from lstmhw.trace import Trace
-from lstmhw.yamlio import parse_yaml
+from lstmhw.yamlio import Document, parse_yaml
 
 # The keys whose numbers are the problem's data, per solver (aliases follow
 # their key).  Everything else is the problem's definition and is kept.
@@ -49,8 +49,9 @@ REDRAW: dict[str, tuple[str, ...]] = {
     "lstm-claims": (),  # true/false claims: nothing numeric to redraw
 }
 MAX_TRIES = 200
-# Two answers "coincide" within MARGIN times the grading tolerance, so that a
-# hand-rounded answer still tells them apart.
+# A draw's answers must stay MARGIN times the grading tolerance apart, so that
+# a hand-rounded answer still tells them apart; a coincidence the original
+# already has (at the grader's own tolerance) is structural and allowed.
 MARGIN = 2.0
 # A per-step factor (or σ_max·γ) this close to 1 puts the regime on a knife edge.
 KNIFE_EDGE = 0.05
@@ -222,29 +223,30 @@ def _numeric(value: Any) -> Any:
     return array.astype(float)
 
 
-def _close(a: Any, b: Any, problem: Problem) -> Any:
-    """Elementwise: would the grader (with MARGIN to spare) take ``a`` for ``b``?"""
+def _close(a: Any, b: Any, problem: Problem, margin: float = MARGIN) -> Any:
+    """Elementwise: would the grader (with ``margin`` times its tolerance) take ``a`` for ``b``?"""
     import numpy as np
 
     tol = problem.tolerance
-    return np.abs(a - b) <= MARGIN * (tol.atol + tol.rtol * np.abs(b))
+    return np.abs(a - b) <= margin * (tol.atol + tol.rtol * np.abs(b))
 
 
 def _same(a: Any, b: Any) -> bool:
     return a is not None and b is not None and a.shape == b.shape and bool((a == b).all())
 
 
-def _alike(a: Any, b: Any, problem: Problem) -> bool:
+def _alike(a: Any, b: Any, problem: Problem, margin: float = MARGIN) -> bool:
     """The whole of ``a`` coincides with ``b`` (same size; shapes compared flat)."""
-    return a is not None and b is not None and a.size == b.size and bool(_close(a.ravel(), b.ravel(), problem).all())
+    return a is not None and b is not None and a.size == b.size and bool(_close(a.ravel(), b.ravel(), problem, margin).all())
 
 
-def degeneracy(problem: Problem, trace: Trace, original: Trace, original_problem: Problem) -> str | None:
+def degeneracy(problem: Problem, trace: Trace, original: Trace, original_problem: Problem, fixed: set[str]) -> str | None:
     """Why this draw is a poor variant, or None when it is fine.
 
-    "Structural" coincidences, those the original has too, are allowed: no
-    redraw can remove them (a quantity that does not depend on the redrawn
-    numbers, a term that is zero because h[0] is).
+    ``fixed`` are the asked quantities that do not depend on the redrawn
+    numbers (:func:`fixed_quantities`); they are the original's in every
+    variant.  Other "structural" coincidences, those the original has too,
+    are allowed: no redraw can remove them (a term that is zero because h[0] is).
     """
     import numpy as np
 
@@ -255,21 +257,20 @@ def degeneracy(problem: Problem, trace: Trace, original: Trace, original_problem
     asked = [q for q in trace.asked if q in trace]
     new = {q: _numeric(trace.value(q)) for q in asked}
     old = {q: _numeric(original.value(q)) if q in original else None for q in asked}
-    fixed = {q for q in asked if _same(new[q], old[q])}  # does not depend on the redrawn numbers
     atol = MARGIN * problem.tolerance.atol
     for q in asked:
         if new[q] is None or q in fixed:
             continue
         near_zero = np.abs(new[q]) <= atol  # a flipped sign would be graded correct
         if old[q] is not None and old[q].shape == new[q].shape:
-            near_zero &= ~(np.abs(old[q]) <= atol)
+            near_zero &= ~(np.abs(old[q]) <= problem.tolerance.atol)
         if near_zero.any():
             return f"{q} is (partly) within {atol:g} of 0"
         if _alike(new[q], old[q], problem):
             return f"{q} coincides with the original's answer"
         # The generic mistakes: a sign flip or a shifted decimal point matches
         # only near 0 (above); a transposed matrix only where it is symmetric.
-        if _symmetric(new[q], problem) and not _symmetric(old[q], problem):
+        if _symmetric(new[q], problem) and not _symmetric(old[q], problem, margin=1.0):
             return f"{q} is symmetric: its transpose would be graded correct"
     for n, a in enumerate(asked):
         for b in asked[n + 1 :]:
@@ -283,10 +284,59 @@ def degeneracy(problem: Problem, trace: Trace, original: Trace, original_problem
     return _mistake_coincidence(problem, trace, original_problem, original)
 
 
-def _symmetric(value: Any, problem: Problem) -> bool:
+def _numbers(node: Any) -> list[float]:
+    if isinstance(node, dict):
+        return [n for v in node.values() for n in _numbers(v)]
+    if isinstance(node, list):
+        return [n for v in node for n in _numbers(v)]
+    if isinstance(node, Fixed):
+        return [node.value]
+    number = None if isinstance(node, bool) or node is None else as_number(node)
+    return [] if number is None else [float(number)]
+
+
+def fixed_quantities(problem: Problem, original: Trace) -> set[str]:
+    """Asked quantities that do not depend on the redrawn numbers.
+
+    Found by solving once with every redrawn number nudged by a different
+    small factor (no randomness): what does not move at all is fixed (p2's
+    ``critical_W`` depends on z, not on W_h).
+    """
+    from lstmhw.solvers import run
+
+    keys = set(redraw_keys(problem))
+    count = [0]
+
+    def nudge(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: nudge(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [nudge(v) for v in node]
+        number = None if isinstance(node, bool) or node is None else as_number(node)
+        if number is None:
+            return node
+        count[0] += 1
+        return float(number) * (1 + 0.013 * (count[0] % 7 + 1))
+
+    data = {k: nudge(v) if k in keys else v for k, v in problem.doc.data.items()}
+    try:
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            probe = run(problem_from_document(Document(file=problem.file, data=data)))
+    except (LstmhwError, ArithmeticError, ValueError):
+        return set()
+    return {
+        q
+        for q in original.asked
+        if q in original and q in probe and _same(_numeric(probe.value(q)), _numeric(original.value(q)))
+    }
+
+
+def _symmetric(value: Any, problem: Problem, margin: float = MARGIN) -> bool:
     if value is None or value.ndim != 2 or value.shape[0] != value.shape[1] or value.shape[0] < 2:
         return False
-    return bool(_close(value.T, value, problem).all())
+    return bool(_close(value.T, value, problem, margin).all())
 
 
 def _optional(module: str) -> Any:
@@ -304,17 +354,18 @@ def _mistake_coincidence(problem: Problem, trace: Trace, original_problem: Probl
         return None  # no catalog (yet): nothing to compare with
     asked = [q for q in trace.asked if q in trace]
 
-    def coincidences(prob: Problem, correct: Trace) -> set[tuple[str, str]]:
+    def coincidences(prob: Problem, correct: Trace, margin: float) -> set[tuple[str, str]]:
         found = set()
         for item in mistake_traces(prob):
             mistake, wrong = item[0], item[-1]  # (id, [message,] trace)
             label = f"{mistake}: {item[1]}" if len(item) > 2 else mistake
             for q in asked:
-                if q in wrong and q in correct and _alike(_numeric(wrong.value(q)), _numeric(correct.value(q)), prob):
+                if q in wrong and q in correct and _alike(_numeric(wrong.value(q)), _numeric(correct.value(q)), prob, margin):
                     found.add((label, q))
         return found
 
-    new = coincidences(problem, trace) - coincidences(original_problem, original)
+    # At the grader's own tolerance: the question is whether the mistake would be graded correct.
+    new = coincidences(problem, trace, 1.0) - coincidences(original_problem, original, 1.0)
     if new:
         label, q = sorted(new)[0]
         return f"{q} is also the answer under the mistake '{label.split(':')[0]}'"
@@ -398,10 +449,16 @@ def _variant(problem: Problem, seed: int) -> tuple[str, Problem]:
         )
     )
     original = run(problem)
+    fixed = fixed_quantities(problem, original)
+    given = _numbers({k: v for k, v in problem.doc.data.items() if k in keys})
     rng = np.random.default_rng(seed)
     reason = ""
     for _attempt in range(MAX_TRIES):
-        text = to_yaml(_draw(problem, seed, rng), comment)
+        data = _draw(problem, seed, rng)
+        if any(given) and _numbers({k: v for k, v in data.items() if k in keys}) == given:
+            reason = "the same numbers as the original"
+            continue
+        text = to_yaml(data, comment)
         try:
             candidate = problem_from_document(parse_yaml(text, variant_id(problem, seed) + ".yaml"))
         except ValidationErrors as exc:  # a draw the solver's own rules refuse: draw again
@@ -409,7 +466,7 @@ def _variant(problem: Problem, seed: int) -> tuple[str, Problem]:
             continue
         with np.errstate(all="ignore"):
             trace = run(candidate)
-            reason = degeneracy(candidate, trace, original, problem) or ""
+            reason = degeneracy(candidate, trace, original, problem, fixed) or ""
         if not reason:
             return text, candidate
     raise LstmhwError(
