@@ -46,9 +46,12 @@ def check_document(doc: Document) -> FileCheck:
         student = data.get("student")
         name = student if isinstance(student, str) else doc.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         answers = data.get("answers")
-        count = len(answers) if isinstance(answers, dict) else 0
+        answers = answers if isinstance(answers, dict) else {}
+        nested = bool(answers) and all(isinstance(v, dict) for v in answers.values())
+        count = len(answers)
+        what = ("problem" if nested else "answer") + ("" if count == 1 else "s")
         variant = data.get("variant")
-        result.summary = f"submission {name}, {count} {'entry' if count == 1 else 'entries'}" + (
+        result.summary = f"submission {name}, {count} {what}" + (
             f", variant {variant}" if variant is not None and not isinstance(variant, (dict, list)) else ""
         )
         return result
