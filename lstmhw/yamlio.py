@@ -36,7 +36,12 @@ _PLAIN_TAGS = {
 _COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
 _FLOAT_MAX = 1.7976931348623157e308
-_DECIMAL = re.compile(r"[-+]?(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?")
+# The lookahead asks for a digit (in the whole part, or right after the point).
+_DECIMAL = re.compile(r"[-+]?(?=\.?\d)(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?")
+# Plain scalars that YAML 1.1's own resolver reads as a decimal int or a float and
+# that parse_number reads the same way: they skip the resolver (a hot path in big matrices).
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,299})")
+_PLAIN_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?")
 
 
 @dataclass
@@ -67,11 +72,12 @@ def parse_number(text: str) -> float | int | None:
     ``017`` as seventeen, not as octal. NaN and infinity are not numbers here.
     """
     text = text.strip()
-    if not text or not _DECIMAL.fullmatch(text) or not any(ch.isdigit() for ch in text):
+    match = _DECIMAL.fullmatch(text)
+    if match is None:
         return None
     clean = text.replace("_", "")
     try:
-        if re.fullmatch(r"[-+]?\d+", clean):
+        if match.group(2) is None and match.group(3) is None:
             whole = int(clean)
             # 400 nines is a whole number Python holds but no float can: refuse it here,
             # not as an OverflowError wherever it is first used as a float.
@@ -84,15 +90,23 @@ def parse_number(text: str) -> float | int | None:
     return value
 
 
-def _scalar(loader: Any, event: Any, doc: Document, path: Path) -> Any:
+def _scalar(loader: Any, event: Any, doc: Document, path: Any) -> Any:
+    """The value of a scalar event; ``path()`` gives its key path for an error."""
+    tag = event.tag
+    text = event.value
+    if tag is None and event.implicit[0]:
+        if _PLAIN_INT.fullmatch(text):
+            return int(text)
+        if _PLAIN_FLOAT.fullmatch(text):
+            value = float(text)
+            if value - value == 0:  # finite (1.0e+999 takes the long way and is refused)
+                return value
     import yaml
 
-    tag = event.tag
     if tag in (None, "!"):
         tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag not in _PLAIN_TAGS:
-        raise doc.error(path, f"YAML tag {tag!r} is not allowed, expected plain numbers, text, lists and mappings")
-    text = event.value
+        raise doc.error(path(), f"YAML tag {tag!r} is not allowed, expected plain numbers, text, lists and mappings")
     if tag == "tag:yaml.org,2002:int":
         number = parse_number(text)
         if number is not None:
@@ -149,7 +163,8 @@ def parse_yaml(text: str, file: str) -> Document:
 def _build(loader: Any, doc: Document) -> Document:
     import yaml
 
-    # A frame per open collection: [container, path, pending key or None, expanded size, anchor]
+    # A frame per open collection: [container, path, pending key or None, expanded size, anchor,
+    # start line, the line doc.line(path) gives (a mapping value's is its key's)]
     stack: list[list[Any]] = []
     anchors: dict[str, tuple[Any, int]] = {}
     open_anchors: set[str] = set()
@@ -168,7 +183,8 @@ def _build(loader: Any, doc: Document) -> Document:
         container, path = frame[0], frame[1]
         frame[3] += size
         if isinstance(container, list):
-            doc.lines.setdefault(path + (len(container),), line)
+            if line != frame[6]:  # else doc.line() finds this item's line from the list's (saves memory)
+                doc.lines.setdefault(path + (len(container),), line)
             container.append(value)
         elif frame[2] is None:  # this value is a key
             key = _key_text(value, doc, path)
@@ -219,7 +235,7 @@ def _build(loader: Any, doc: Document) -> Document:
         if total > MAX_YAML_NODES:
             raise _too_big(doc, child_path(), line)
         if isinstance(event, yaml.ScalarEvent):
-            value = _scalar(loader, event, doc, child_path())
+            value = _scalar(loader, event, doc, child_path)
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
             place(value, 1, line)
@@ -231,9 +247,11 @@ def _build(loader: Any, doc: Document) -> Document:
             container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
             if event.anchor:
                 open_anchors.add(event.anchor)
-            stack.append([container, child_path(), None, 1, event.anchor, line])
+            path = child_path()
+            in_mapping = bool(stack) and isinstance(stack[-1][0], dict)
+            stack.append([container, path, None, 1, event.anchor, line, doc.lines.get(path, line) if in_mapping else line])
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            container, _path, _key, size, anchor, start_line = stack.pop()
+            container, _path, _key, size, anchor, start_line, _line = stack.pop()
             if anchor:
                 open_anchors.discard(anchor)
                 anchors[anchor] = (container, size)
