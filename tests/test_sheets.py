@@ -82,8 +82,8 @@ def test_markdown_digits():
     assert "- `mse` = 0.529861" in text
 
 
-def test_markdown_tables_are_well_formed():
-    text = sheet(str(PROBLEMS), "--format", "markdown")
+def test_markdown_tables_are_well_formed(tmp_path):
+    text = sheet(str(PROBLEMS), *templates(tmp_path), "--format", "markdown")
     table: list[str] = []
     for line in text.splitlines() + [""]:
         if line.startswith("|"):

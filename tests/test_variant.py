@@ -16,8 +16,8 @@ import yaml
 
 from lstmhw.errors import LstmhwError
 from lstmhw.problem import load_problem
-from lstmhw.solvers import run
-from lstmhw.variant import variant_problem, variant_yaml
+from lstmhw.solvers import SOLVERS, run, solver_module
+from lstmhw.variant import REDRAW, variant_problem, variant_yaml
 
 from conftest import PROBLEMS, run_cli
 
@@ -312,3 +312,40 @@ def test_a_submission_to_variant_n_is_graded_against_variant_n(tmp_path):
     scores = {s["student"]: (s["score"], s["max_score"]) for s in json.loads(result.stdout)["submissions"]}
     assert scores["ana"] == (3, 3)
     assert scores["ben"][0] < 3
+
+
+# ------------------------------------------------ every registered solver
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_every_solver_has_a_variant_rule_and_its_template_varies(solver, tmp_path):
+    assert solver in REDRAW, f"add {solver}'s data keys to REDRAW in lstmhw/variant.py"
+    path = tmp_path / f"{solver}.yaml"
+    path.write_text(solver_module(solver).TEMPLATE, encoding="utf-8")
+    base = load_problem(str(path))
+    texts = [variant_yaml(base, seed) for seed in (0, 1, 2)]
+    for seed, text in enumerate(texts):
+        (tmp_path / f"v{seed}.yaml").write_text(text, encoding="utf-8")
+        problem = load_problem(str(tmp_path / f"v{seed}.yaml"))
+        assert problem.id == f"{base.id}-v{seed}" and problem.variant == {"seed": seed, "of": base.id}
+        trace = run(problem)
+        assert all(q in trace for q in problem.ask)
+    redrawn = [k for k in REDRAW[solver] if k in yaml.safe_load(path.read_text())]
+    if redrawn:
+        assert len(set(texts)) == 3, "different seeds, different numbers"
+
+
+def test_matrix_rnn_trajectory_varies(tmp_path):
+    if "rnn-gradient" not in SOLVERS:
+        pytest.skip("rnn-gradient not registered")
+    path = tmp_path / "traj.yaml"
+    path.write_text(
+        "solver: rnn-gradient\nactivation: tanh\nsteps: 3\ntarget: 1.0e-2\n"
+        "W_h: [[0.5, 1.2], [-0.3, 0.8]]\nW_x: [[1.0], [0.5]]\nx: [[1], [0], [-1]]\nh0: [0.1, -0.2]\n"
+        "ask: [sigma_max, ratio]\n"
+    )
+    text = variant_yaml(load_problem(str(path)), 8)
+    doc = yaml.safe_load(text)
+    assert doc["x"][1] == [0] and doc["steps"] == 3 and doc["activation"] == "tanh"
+    W = np.array(doc["W_h"])
+    sigma = np.linalg.svd(W, compute_uv=False)[0]  # σ_max by SVD, independent of the solver
+    assert run(variant_problem(load_problem(str(path)), 8)).value("sigma_max") == pytest.approx(sigma, rel=1e-12)
+    assert abs(sigma * 1.0 - 1) > 0.05  # γ = sup tanh′ = 1: not on the knife edge
