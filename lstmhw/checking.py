@@ -8,7 +8,6 @@ A file is a submission when it has an ``answers`` key and no ``solver``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -73,41 +72,10 @@ def check_document(doc: Document) -> FileCheck:
 
 
 def submission_errors(doc: Document) -> list[LstmhwError]:
-    """Structural errors of a submission, by the grader's own rules where they exist."""
-    try:
-        module = importlib.import_module("lstmhw.submission")
-    except ImportError:
-        module = None
-    validate = getattr(module, "validate_submission_document", None)
-    if validate is not None:
-        return list(validate(doc))
-    return _fallback_submission_errors(doc)
+    """Structural errors of a submission, by the grader's own rules (no key needed)."""
+    from lstmhw.submission import validate_submission_document
 
-
-def _fallback_submission_errors(doc: Document) -> list[LstmhwError]:
-    """Minimal structure checks, used only while lstmhw.submission is absent."""
-    from lstmhw.problem import as_number, describe
-
-    keys = ("student", "answers", "variant")
-    errors = [doc.error((k,), f"unknown key, expected one of {', '.join(keys)}") for k in doc.data if k not in keys]
-    answers = doc.data.get("answers")
-    if not isinstance(answers, dict):
-        return errors + [doc.error(("answers",), f"{describe(answers)}, expected a mapping of answers")]
-
-    def readable(value: object) -> bool:
-        if isinstance(value, bool) or as_number(value) is not None:
-            return True
-        if isinstance(value, str):
-            return value.strip().lower() in ("t", "f", "true", "false", "yes", "no")
-        return isinstance(value, list) and bool(value) and all(readable(v) for v in value)
-
-    for key, value in answers.items():
-        group = value if isinstance(value, dict) else {key: value}
-        base = ("answers", key) if isinstance(value, dict) else ("answers",)
-        for quantity, answer in group.items():
-            if not readable(answer):
-                errors.append(doc.error(base + (quantity,), f"{describe(answer)}, expected a number, a list of numbers, or true/false"))
-    return errors
+    return list(validate_submission_document(doc))
 
 
 def check_paths(paths: Sequence[str]) -> list[FileCheck]:
