@@ -1,0 +1,342 @@
+"""lstmhw's speed, measured side by side in one run (``make bench``).
+
+Three measurements, each against what it is compared with, on this machine,
+now (the machine is shared and noisy, so nothing is compared with a figure
+taken at another time):
+
+1. **Start-up**: CPU time (user + system) of three real commands against the
+   bare imports each one needs.  The commands being compared are run
+   interleaved, round after round, and the median of each is taken.
+2. **Batch grading**: one ``lstmhw grade problems/p4.yaml FILES... --format csv``
+   over 300 and over 3,000 generated submissions (see ``generate.py``), runs
+   interleaved; throughput beyond start-up = 2,700 / (t3000 − t300).  Peak RSS
+   of the child, and every csv row accounted for.
+3. **Scaling**: ``lstmhw solve FILE --format json`` for lstm-forward problems
+   of T = 10, 100, 1,000 steps and hidden size H = 4, 64, 256 (D = 8): time per
+   step, and the table output's summaries of values too big to read.
+
+CPU time and peak RSS are the child's own, from ``os.wait4`` (the same figures
+as a ``getrusage(RUSAGE_CHILDREN)`` delta around that one child, but per child
+for ``ru_maxrss``, which RUSAGE_CHILDREN only keeps as a maximum over all).
+The command measured is the real console script, ``.venv/bin/lstmhw``.
+
+    .venv/bin/python benchmarks/run.py [--runs N] [--batch-runs N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import generate  # noqa: E402  (benchmarks/generate.py)
+
+PYTHON = sys.executable
+LSTMHW = os.path.join(os.path.dirname(PYTHON), "lstmhw")
+P4 = os.path.join(ROOT, "problems", "p4.yaml")
+
+
+# ----------------------------------------------------------------------------- measuring
+@dataclass
+class Run:
+    cpu: float  # seconds, user + system
+    wall: float
+    maxrss_mb: float
+    code: int
+    stdout: bytes
+
+
+def measure(cmd: list[str], *, keep_stdout: bool = False) -> Run:
+    """Run ``cmd`` once; CPU time and peak RSS of that child alone (os.wait4)."""
+    env = dict(os.environ)
+    env.pop("NO_COLOR", None)
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=out if keep_stdout else subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        data = b""
+        if keep_stdout:
+            out.seek(0)
+            data = out.read()
+    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, child.returncode, data)
+
+
+def interleaved(commands: dict[str, list[str]], rounds: int, *, seed: int = 1, keep_stdout: bool = False) -> dict[str, list[Run]]:
+    """Every command once per round, in a shuffled order each round (after one warm-up round)."""
+    rng = random.Random(seed)
+    names = list(commands)
+    for name in names:  # warm-up: page cache, .pyc files
+        measure(commands[name])
+    runs: dict[str, list[Run]] = {name: [] for name in names}
+    for _ in range(rounds):
+        rng.shuffle(names)
+        for name in names:
+            runs[name].append(measure(commands[name], keep_stdout=keep_stdout))
+    return runs
+
+
+def median_cpu(runs: list[Run]) -> float:
+    return statistics.median(r.cpu for r in runs)
+
+
+def spread(runs: list[Run]) -> str:
+    """Interquartile range of the CPU times, in ms, to show how noisy the machine was."""
+    cpus = sorted(r.cpu for r in runs)
+    q = statistics.quantiles(cpus, n=4) if len(cpus) >= 4 else [cpus[0], 0, cpus[-1]]
+    return f"{1000 * q[0]:.0f}–{1000 * q[2]:.0f}"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *map(line, rows)])
+
+
+# ----------------------------------------------------------------------------- machine
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = []
+    for package in ("typer", "numpy", "pyyaml", "rich"):
+        try:
+            versions.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            versions.append(f"{package} missing")
+    import yaml
+
+    libyaml = "libyaml (CSafeLoader)" if hasattr(yaml, "CSafeLoader") else "pure-Python YAML (no libyaml)"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, load {load:.2f}\n"
+        f"python:  {platform.python_implementation()} {platform.python_version()} ({PYTHON}); {', '.join(versions)}; {libyaml}"
+    )
+
+
+# ----------------------------------------------------------------------------- 1. start-up
+STARTUP_TARGET = 1.3
+
+
+def startup(rounds: int) -> tuple[list[list[str]], bool, float]:
+    py = [PYTHON, "-c"]
+    pairs = [
+        ("solve p4 --format json", [LSTMHW, "solve", P4, "--format", "json"], "import typer, numpy, yaml", py + ["import typer, numpy, yaml"]),
+        ("solve p4 (table)", [LSTMHW, "solve", P4], "… + rich.console, rich.table", py + ["import typer, numpy, yaml, rich.console, rich.table"]),
+        ("lstmhw --help", [LSTMHW, "--help"], "minimal Typer app --help", [PYTHON, os.path.join(HERE, "minimal_app.py"), "--help"]),
+    ]
+    commands: dict[str, list[str]] = {}
+    for name, cmd, base_name, base in pairs:
+        commands[name] = cmd
+        commands[base_name] = base
+    commands["python -c pass"] = py + ["pass"]  # the interpreter alone, for reference
+    commands["lstmhw --version"] = [LSTMHW, "--version"]  # for reference
+    runs = interleaved(commands, rounds)
+    rows = []
+    ok = True
+    for name, _cmd, base_name, _base in pairs:
+        c, b = median_cpu(runs[name]), median_cpu(runs[base_name])
+        ratio = c / b
+        ok &= ratio <= STARTUP_TARGET
+        rows.append([name, f"{1000 * c:.0f}", f"({spread(runs[name])})", base_name, f"{1000 * b:.0f}", f"({spread(runs[base_name])})", f"{ratio:.2f}", f"≤ {STARTUP_TARGET}", verdict(ratio <= STARTUP_TARGET)])
+    for name in ("lstmhw --version", "python -c pass"):
+        rows.append([name, f"{1000 * median_cpu(runs[name]):.0f}", f"({spread(runs[name])})", "", "", "", "", "", ""])
+    return rows, ok, median_cpu(runs["solve p4 --format json"])
+
+
+# ----------------------------------------------------------------------------- 2. batch grading
+THROUGHPUT_TARGET = 2000.0
+RSS_TARGET_MB = 200.0
+
+
+def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]], bool, str]:
+    sizes = (300, 3000)
+    folders = {}
+    kinds = {}
+    for n in sizes:
+        folders[n] = os.path.join(workdir, f"class{n}")
+        kinds[n] = generate.write_submissions(folders[n], n)
+    commands = {}
+    for n in sizes:
+        files = sorted(os.path.join(folders[n], f) for f in os.listdir(folders[n]))
+        cmd = [LSTMHW, "grade", P4, *files, "--format", "csv"]
+        if jobs:
+            cmd += ["--jobs", str(jobs)]
+        commands[n] = cmd
+    runs = interleaved(commands, rounds, keep_stdout=True)
+    rows = []
+    problems = []
+    for n in sizes:
+        for r in runs[n]:
+            records = list(csv.DictReader(io.StringIO(r.stdout.decode("utf-8"))))
+            if len(records) != n or len({rec["file"] for rec in records}) != n:
+                problems.append(f"{n}: {len(records)} csv rows, expected {n}")
+            if r.code not in (0, 1):
+                problems.append(f"{n}: exit code {r.code}")
+        records = list(csv.DictReader(io.StringIO(runs[n][-1].stdout.decode("utf-8"))))
+        rows_seen = len(records)
+        unreadable = sum(1 for rec in records if rec["status"] == "error")
+        rows.append(
+            [f"grade {n:,} submissions", f"{1000 * median_cpu(runs[n]):.0f}", f"({spread(runs[n])})", f"{max(r.maxrss_mb for r in runs[n]):.0f}", f"{rows_seen:,}/{n:,} ({unreadable} unreadable)"]
+        )
+    t300, t3000 = median_cpu(runs[300]), median_cpu(runs[3000])
+    throughput = 2700 / (t3000 - t300)
+    rss = max(r.maxrss_mb for r in runs[3000])
+    mix = ", ".join(f"{k} {v}" for k, v in sorted(kinds[3000].items(), key=lambda kv: -kv[1]))
+    summary = [
+        ["throughput beyond start-up", f"{throughput:,.0f} submissions/s", f"≥ {THROUGHPUT_TARGET:,.0f}", verdict(throughput >= THROUGHPUT_TARGET)],
+        ["per submission", f"{1e6 * (t3000 - t300) / 2700:.0f} µs", "", ""],
+        ["peak RSS (3,000)", f"{rss:.0f} MB", f"≤ {RSS_TARGET_MB:.0f} MB", verdict(rss <= RSS_TARGET_MB)],
+        ["every row present", "yes" if not problems else "; ".join(problems[:3]), "all", verdict(not problems)],
+    ]
+    ok = throughput >= THROUGHPUT_TARGET and rss <= RSS_TARGET_MB and not problems
+    text = (
+        table(rows, ["command", "CPU ms", "(IQR)", "max RSS MB", "csv rows"])
+        + "\n\n"
+        + table(summary, ["figure", "measured", "target", ""])
+        + f"\nthe class of 3,000: {mix}"
+    )
+    return rows, ok, text
+
+
+# ----------------------------------------------------------------------------- 3. scaling
+STEPS = (10, 100, 1000)
+HIDDEN = (4, 64, 256)
+LINEAR_SLACK = 1.5  # per-step cost at T = 1,000 at most this times the one at T = 100
+
+
+def scaling(rounds: int, workdir: str, startup_cpu: float) -> tuple[str, bool]:
+    files = {}
+    for T in STEPS:
+        for H in HIDDEN:
+            files[T, H] = generate.write_lstm_problem(os.path.join(workdir, f"lstm_T{T}_H{H}.yaml"), T, H)
+    commands = {key: [LSTMHW, "solve", path, "--format", "json"] for key, path in files.items()}
+    commands["p4"] = [LSTMHW, "solve", P4, "--format", "json"]
+    runs = interleaved(commands, rounds)
+    base = median_cpu(runs["p4"])
+    t = {key: median_cpu(runs[key]) for key in files}
+    rows = []
+    ok = True
+    for H in HIDDEN:
+        for T in STEPS:
+            beyond = max(t[T, H] - base, 0.0)
+            rows.append([f"T = {T:>5,}  H = {H:>3}", f"{1000 * t[T, H]:.0f}", f"{1000 * beyond:.0f}", f"{1e6 * beyond / T:.0f}", f"{max(r.maxrss_mb for r in runs[T, H]):.0f}"])
+    # Linear in T: the cost of one more step is the same from 100 to 1,000 steps as from 10 to 100
+    # (a fixed cost, e.g. reading H×H weights, does not count against it).
+    lin_rows = []
+    marginal: dict[tuple[int, int], float] = {}
+    for H in HIDDEN:
+        early = (t[100, H] - t[10, H]) / 90
+        late = (t[1000, H] - t[100, H]) / 900
+        marginal[H] = late
+        ratio = late / early if early > 0 else float("inf")
+        good = ratio <= LINEAR_SLACK
+        ok &= good
+        lin_rows.append([f"H = {H}", f"{1e6 * early:.0f} µs", f"{1e6 * late:.0f} µs", f"{ratio:.2f}", f"≤ {LINEAR_SLACK}", verdict(good)])
+    growth = marginal[256] / marginal[4] if marginal[4] > 0 else float("inf")
+    text = (
+        table(rows, ["lstmhw solve FILE --format json", "CPU ms", "beyond start-up", "µs per step", "max RSS MB"])
+        + f"\n(start-up: lstmhw solve problems/p4.yaml --format json, {1000 * base:.0f} ms, measured in the same rounds)\n\n"
+        + "linear in T: the CPU cost of one more time step, T = 10 → 100 against T = 100 → 1,000\n"
+        + table(lin_rows, ["", "10 → 100", "100 → 1,000", "ratio", "target", ""])
+        + f"\nH = 4 → 256 (64× the elements per vector, 4,096× per U matrix): the cost of a step grows {growth:.1f}×"
+    )
+    table_text, table_ok = table_summaries(files)
+    return text + "\n\n" + table_text, ok and table_ok
+
+
+def table_summaries(files: dict[tuple[int, int], str]) -> tuple[str, bool]:
+    """The table output of the T = 10 problems: values over 64 elements are summarized, lines stay readable."""
+    sys.path.insert(0, ROOT)
+    from lstmhw.render.values import SUMMARY_ELEMENTS
+
+    rows = []
+    ok = True
+    for H in HIDDEN:
+        run = measure([LSTMHW, "solve", files[10, H]], keep_stdout=True)
+        text = run.stdout.decode("utf-8")
+        lines = text.splitlines()
+        summaries = text.count(" values [")
+        widest = max(sum(1 for ch in line if not unicodedata.combining(ch)) for line in lines)  # display width
+        truncated = sum(1 for line in lines if "…" in line and " values [" not in line)
+        expect_summaries = H > SUMMARY_ELEMENTS
+        good = run.code == 0 and (summaries > 0) == expect_summaries and widest <= 120
+        ok &= good
+        rows.append([f"T = 10  H = {H}", f"{len(lines):,}", str(summaries), str(truncated), str(widest), verdict(good)])
+    text = (
+        f"table output (values over {SUMMARY_ELEMENTS} elements are summarized: shape, first values, min, max, norm)\n"
+        + table(rows, ["lstmhw solve FILE", "lines", "summarized values", "cells cut with …", "widest line", ""])
+    )
+    return text, ok
+
+
+# ----------------------------------------------------------------------------- main
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="rounds for start-up and scaling (default 15; at least 9)")
+    parser.add_argument("--batch-runs", type=int, default=9, help="rounds for batch grading (default 9)")
+    parser.add_argument("--scaling-runs", type=int, default=9, help="rounds for scaling (default 9)")
+    parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to lstmhw grade")
+    parser.add_argument("--only", choices=("startup", "batch", "scaling"), action="append", help="run only these sections")
+    args = parser.parse_args()
+    if not os.path.exists(LSTMHW):
+        sys.exit(f"{LSTMHW} not found: run `make bench` (it installs lstmhw into .venv)")
+    sections = args.only or ["startup", "batch", "scaling"]
+    print("lstmhw benchmarks  " + time.strftime("%Y-%m-%d %H:%M"))
+    print(machine())
+    print(f"command: {LSTMHW} (the console script); CPU = user + system time of the child; medians of interleaved runs\n")
+    results = {}
+    startup_cpu = float("nan")
+    with tempfile.TemporaryDirectory(prefix="lstmhw-bench-") as workdir:
+        if "startup" in sections:
+            rows, ok, startup_cpu = startup(args.runs)
+            results["start-up"] = ok
+            print(f"1. START-UP: CPU ms, median of {args.runs} interleaved runs (IQR); ratio = command / its bare imports")
+            print(table(rows, ["command", "CPU ms", "(IQR)", "baseline", "CPU ms", "(IQR)", "ratio", "target", ""]))
+            print()
+        if "batch" in sections:
+            _rows, ok, text = batch(args.batch_runs, workdir, args.jobs)
+            results["batch grading"] = ok
+            jobs = f", --jobs {args.jobs}" if args.jobs else ", one process"
+            print(f"2. BATCH GRADING: lstmhw grade problems/p4.yaml FILES... --format csv (diagnosis and ECF on{jobs}), median of {args.batch_runs} interleaved runs")
+            print(text)
+            print()
+        if "scaling" in sections:
+            text, ok = scaling(args.scaling_runs, workdir, startup_cpu)
+            results["scaling"] = ok
+            print(f"3. SCALING: lstm-forward, D = 8, JSON output to /dev/null, median of {args.scaling_runs} interleaved runs")
+            print(text)
+            print()
+    print("SUMMARY  " + "   ".join(f"{name}: {verdict(ok)}" for name, ok in results.items()))
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
