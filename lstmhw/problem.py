@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lstmhw.errors import LstmhwError, ValidationErrors, did_you_mean
-from lstmhw.limits import MAX_ARRAY_ELEMENTS
+from lstmhw.limits import MAX_ARRAY_ELEMENTS, MAX_ERRORS_PER_FILE
 from lstmhw.yamlio import Document, load_yaml, parse_number
 
 MISSING: Any = object()
@@ -59,7 +59,15 @@ class Checker:
 
     # -- plumbing -------------------------------------------------------
     def fail(self, path: Sequence[str | int], message: str) -> None:
-        self.errors.append(self.doc.error(tuple(path), message))
+        if len(self.errors) < MAX_ERRORS_PER_FILE:
+            self.errors.append(self.doc.error(tuple(path), message))
+        elif len(self.errors) == MAX_ERRORS_PER_FILE:
+            self.errors.append(self.doc.error(tuple(path), f"more errors from here on; at most {MAX_ERRORS_PER_FILE} are listed per file"))
+
+    @property
+    def full(self) -> bool:
+        """True once the error list is full: loops over user keys can stop early."""
+        return len(self.errors) > MAX_ERRORS_PER_FILE
 
     def get(self, path: Sequence[str | int], default: Any = MISSING) -> Any:
         node: Any = self.doc.data
@@ -96,6 +104,8 @@ class Checker:
         allowed = list(allowed)
         aliases = aliases or {}
         for key in value:
+            if self.full:
+                break
             if key not in allowed and key not in aliases:
                 hint = did_you_mean(key, allowed + list(aliases))
                 self.fail(tuple(path) + (key,), f"unknown key{hint}, expected one of {', '.join(allowed)}")
@@ -320,13 +330,19 @@ def problem_from_document(doc: Document) -> Problem:
     stem = doc.file.rsplit("/", 1)[-1].rsplit(".", 1)[0] if doc.file else "problem"
     problem_id = c.text(("id",), default=stem)
     title = c.text(("title",), default="")
-    params = module.read(c)
+    try:
+        params = module.read(c)
+    except LstmhwError as exc:  # a solver that raised instead of collecting (e.g. a trial solve too long)
+        c.fail(exc.path, exc.message)
+        params = None
     ask = _read_ask(c, data, module, params)
     points: dict[str, float] = {}
     if "points" in data:
         points_map = c.get(("points",))
         if isinstance(points_map, dict):
             for quantity in points_map:
+                if c.full:
+                    break
                 value = c.number(("points", quantity), minimum=0)
                 if value is not None:
                     points[quantity] = float(value)
@@ -373,8 +389,14 @@ def _read_ask(c: Checker, data: dict, module: Any, params: Any) -> list[str] | N
     if params is not None:
         from lstmhw.solvers import quantity_names
 
-        known = quantity_names(module, params)
+        try:
+            known = quantity_names(module, params)
+        except LstmhwError as exc:  # e.g. a solution longer than MAX_TRACE_STEPS
+            c.fail((), exc.message)
+            return ask
         for n, quantity in enumerate(ask):
+            if c.full:
+                break
             if quantity not in known:
                 sample = ", ".join(list(known)[:12]) + (", ..." if len(known) > 12 else "")
                 c.fail(("ask", n), f"'{quantity}' is not a quantity of this problem{did_you_mean(quantity, list(known))}, expected one of {sample}")

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lstmhw.limits import MAX_TRACE_STEPS
+
 Value = Any  # float | bool | numpy.ndarray
 
 
@@ -107,6 +109,16 @@ def numeric_error(name: str, formula: str, exc: ArithmeticError) -> Exception:
     return NumericError(f"{name} = {formula} {what}, expected inputs small enough for finite values")
 
 
+def too_many_steps() -> Exception:
+    """A solution too long to print or grade in reasonable time (a backstop: solvers check sizes first)."""
+    from lstmhw.errors import LstmhwError
+
+    return LstmhwError(
+        f"a solution of more than {MAX_TRACE_STEPS:,} steps, expected at most {MAX_TRACE_STEPS:,} "
+        "(fewer time steps, terms or iterations)"
+    )
+
+
 class Tracer:
     """Collects steps while a solver runs; see the module docstring."""
 
@@ -131,6 +143,8 @@ class Tracer:
         note: str = "",
     ) -> Value:
         """Record problem data under a name so later steps can name it as an input."""
+        if len(self.steps) >= MAX_TRACE_STEPS and name not in self.steps:
+            raise too_many_steps()
         self.steps[name] = Step(name, formula, latex, (), None, value, value, group, note)
         return value
 
@@ -146,6 +160,8 @@ class Tracer:
         note: str | Callable[[Value], str] = "",
     ) -> Value:
         """Compute ``fn(*values of inputs)``, record it as ``name`` and return the value."""
+        if len(self.steps) >= MAX_TRACE_STEPS and name not in self.steps:
+            raise too_many_steps()
         try:
             own = fn(*[self.steps[i].value for i in inputs])
         except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:

@@ -43,7 +43,7 @@ def run(
     """Solve ``problem`` into a trace; see :mod:`lstmhw.trace` for the three re-run knobs."""
     import numpy as np
 
-    from lstmhw.errors import NumericError
+    from lstmhw.errors import LstmhwError
 
     module = solver_module(problem.solver)
     tracer = Tracer(overrides=overrides, decimals=decimals)
@@ -53,7 +53,7 @@ def run(
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
             module.solve(problem.params, tracer, ops if ops is not None else module.OPS)
-    except NumericError as exc:
+    except LstmhwError as exc:  # NumericError, or a solution longer than MAX_TRACE_STEPS
         raise exc.located(file=getattr(problem, "file", None) or None) from None
     return tracer.trace(problem.id, problem.solver, problem.title, problem.ask)
 

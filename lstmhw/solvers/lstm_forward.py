@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmhw.limits import MAX_HIDDEN, MAX_TIME_STEPS
+from lstmhw.limits import MAX_HIDDEN, MAX_TIME_STEPS, MAX_TRACE_STEPS
 from lstmhw.mathops import sigmoid, tanh
 from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.solvers.mse import REDUCTIONS, loss_steps, reduce_squares
@@ -194,6 +194,13 @@ def read(c: Checker) -> LstmParams | None:
             if y is None:
                 c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
                 ok = False
+    if T is not None:
+        # h[0], c[0]; per step x[t], 4 z's, f, i, o, c̃, c, h; per target y[k], err[k], sq_err[k]; mse
+        per_step = 11 + (3 if c.has(("y",)) else 0)
+        if 2 + per_step * T + 1 > MAX_TRACE_STEPS:
+            most = (MAX_TRACE_STEPS - 3) // per_step
+            c.fail(("x",), f"{T:,} time steps, expected at most {most:,} (a solution of at most {MAX_TRACE_STEPS:,} steps)")
+            return None
     if not ok or not sized or T is None:
         return None
     return LstmParams(weights, x, state["h0"], state["c0"], y, reduction)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from lstmhw.limits import MAX_TRACE_STEPS
 from lstmhw.problem import Checker, shape_text
 from lstmhw.trace import Tracer
 
@@ -64,6 +65,11 @@ def read(c: Checker) -> MseParams | None:
     y = y.reshape(1) if y.ndim == 0 else y
     if pred.shape != y.shape:
         c.fail(("y",), f"shape {shape_text(y.shape)}, expected {shape_text(pred.shape)} like pred")
+        return None
+    steps = 4 * pred.shape[0] + 1  # pred[k], y[k], err[k], sq_err[k] per term, then mse
+    if steps > MAX_TRACE_STEPS:
+        most = (MAX_TRACE_STEPS - 1) // 4
+        c.fail(("pred",), f"{pred.shape[0]:,} terms, expected at most {most:,} (a solution of at most {MAX_TRACE_STEPS:,} steps)")
         return None
     return MseParams(pred=pred, y=y, reduction=reduction or "mean")
 
