@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lstmhw.errors import LstmhwError, did_you_mean
+from lstmhw.limits import MAX_ERRORS_PER_FILE
 from lstmhw.problem import as_number, describe
 from lstmhw.yamlio import Document, load_yaml
 
@@ -58,6 +59,8 @@ def validate_submission_document(doc: Document, problem_ids: Sequence[str] | Non
     errors: list[LstmhwError] = []
     data = doc.data
     for key in data:
+        if len(errors) >= MAX_ERRORS_PER_FILE:
+            break  # 100,000 unknown keys: a did-you-mean each would take seconds
         if key not in SUBMISSION_KEYS:
             errors.append(doc.error((key,), f"unknown key{did_you_mean(key, SUBMISSION_KEYS)}, expected one of {', '.join(SUBMISSION_KEYS)}"))
     if "student" in data and (isinstance(data["student"], (dict, list)) or data["student"] is None):
@@ -80,6 +83,8 @@ def validate_submission_document(doc: Document, problem_ids: Sequence[str] | Non
                 errors.append(doc.error(base, f"{describe(group)}, expected a mapping of quantity to answer"))
                 continue
             for quantity, raw in group.items():
+                if len(errors) >= MAX_ERRORS_PER_FILE:
+                    break
                 if isinstance(raw, dict) or answer_value(raw) is None:
                     errors.append(doc.error(base + (quantity,), f"{describe(raw)}, expected a number, a list of numbers, or true/false"))
     return errors
