@@ -126,9 +126,10 @@ def _scalar(loader: Any, event: Any, doc: Document, path: Any) -> Any:
     return text
 
 
-def _key_text(value: Any, doc: Document, path: Path) -> str:
+def _key_text(value: Any, doc: Document, path: Path, line: int | None) -> str:
     if isinstance(value, (list, dict)):
-        raise doc.error(path, "a list or mapping used as a key, expected a plain key")
+        # The key's own line: the mapping's may not be known yet (the root's is set at its end).
+        raise LstmhwError("a list or mapping used as a key, expected a plain key", file=doc.file, path=path, line=line)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -187,9 +188,13 @@ def _build(loader: Any, doc: Document) -> Document:
                 doc.lines.setdefault(path + (len(container),), line)
             container.append(value)
         elif frame[2] is None:  # this value is a key
-            key = _key_text(value, doc, path)
+            key = _key_text(value, doc, path, line)
             if key in container:
-                raise doc.error(path + (key,), f"key {key!r} appears twice, expected each key once")
+                first = doc.lines.get(path + (key,))
+                raise LstmhwError(
+                    f"key {key!r} appears twice (first on line {first}), expected each key once",
+                    file=doc.file, path=path + (key,), line=line,
+                )
             frame[2] = key
             doc.lines[path + (key,)] = line
         else:
