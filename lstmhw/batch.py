@@ -29,11 +29,15 @@ def submission_files(paths: Sequence[str]) -> list[str]:
 def grade_all(key: Key, files: Sequence[str]) -> list[SubmissionResult]:
     results = []
     for file in files:
-        submission = read_submission(file, key.ids)
+        submission = Submission(file=file, student=os.path.splitext(os.path.basename(file))[0])
         try:
+            submission = read_submission(file, key.ids)
             results.append(grade_submission(key, submission))
         except LstmhwError as exc:  # one bad submission never stops the batch
             results.append(_error_row(submission, str(exc), key))
+        except Exception as exc:  # nor does a bug it trips: everyone else is still graded
+            message = f"{file}: internal error while grading ({type(exc).__name__}: {exc}); please report it"
+            results.append(_error_row(submission, " ".join(message.split()), key))
     return results
 
 
