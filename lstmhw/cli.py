@@ -366,9 +366,25 @@ def variant(
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+    except ImportError:  # Typer before it vendored click
+        from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef]
+    try:
+        # standalone_mode=False: usage errors come back to us, to print as one line
+        # rather than Typer's multi-line box.
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        help_text = exc.ctx.get_help() if exc.ctx else ""
+        if help_text:
+            sys.stdout.write(help_text + "\n")
+        code = 0
+    except ClickException as exc:
+        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "lstmhw"
+        sys.stderr.write(f"{command}: {exc.format_message()} (see `{command} --help`)\n")
+        code = exc.exit_code
     except LstmhwError as exc:  # raised outside a command (should not happen, but never a traceback)
         sys.stderr.write(f"lstmhw: {exc}\n")
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

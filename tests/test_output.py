@@ -106,3 +106,26 @@ def test_unknown_format_is_a_usage_error(fmt):
     result = run_cli("solve", P4, "--format", fmt)
     assert result.returncode == 2 and result.stdout == ""
     assert "--format" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["grade"], "Missing argument"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["solve", P4, "--digits", "abc"], "Invalid value for '--digits'"),
+        (["mse", "--y", "1"], "Missing option '--pred'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args, fragment):
+    result = run_cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+def test_help_still_works():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "solve" in result.stdout and "grade" in result.stdout
+    bare = run_cli()
+    assert bare.returncode == 0 and "Usage" in bare.stdout
