@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 
 from lstmhw.errors import LstmhwError
@@ -68,9 +69,12 @@ def grade_files(
         emit(report.render_csv_details(results) if details else report.render_csv(results, key.ids), out)
     elif fmt == "gradescope":
         if out_dir:
-            for result in results:
-                folder = os.path.join(out_dir, _safe_name(result.student))
-                os.makedirs(folder, exist_ok=True)
+            for result, name in zip(results, _folder_names(results)):
+                folder = os.path.join(out_dir, name)
+                try:
+                    os.makedirs(folder, exist_ok=True)
+                except OSError as exc:
+                    raise LstmhwError(f"cannot create {folder}: {exc.strerror}", file=out_dir) from None
                 write_atomic(os.path.join(folder, "results.json"), report.render_gradescope(result, digits))
         elif len(results) != 1:
             raise LstmhwError(f"{len(results)} submissions, expected one for --format gradescope (or use --out-dir DIR)")
@@ -92,5 +96,24 @@ def grade_files(
 
 def _safe_name(student: str) -> str:
     """A student name as one path component: no separators, no dot-dot."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student).strip(".")
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student[:100]).strip(".")
     return cleaned or "student"
+
+
+def _folder_names(results: Sequence[SubmissionResult]) -> list[str]:
+    """A folder per submission, never shared: ``student: alice`` in someone else's file must not
+    overwrite Alice's results.json. A name two submissions share (also up to case, or after
+    cleaning) gets each file's stem appended, so neither has the plain name."""
+    names = [_safe_name(r.student) for r in results]
+    shared = Counter(n.casefold() for n in names)
+    used: set[str] = set()
+    out = []
+    for result, name in zip(results, names):
+        if shared[name.casefold()] > 1:
+            name = f"{name}-{_safe_name(os.path.splitext(os.path.basename(result.file))[0])}"
+        base, n = name, 2
+        while name.casefold() in used:  # the same name and stem from two folders
+            name, n = f"{base}-{n}", n + 1
+        used.add(name.casefold())
+        out.append(name)
+    return out
