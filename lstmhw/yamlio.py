@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +107,7 @@ def _scalar(loader: Any, event: Any, doc: Document, path: Any) -> Any:
     if tag in (None, "!"):
         tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag not in _PLAIN_TAGS:
-        raise doc.error(path(), f"YAML tag {tag!r} is not allowed, expected plain numbers, text, lists and mappings")
+        raise doc.error(path(), f"YAML tag {_short(repr(tag))} is not allowed, expected plain numbers, text, lists and mappings")
     if tag == "tag:yaml.org,2002:int":
         number = parse_number(text)
         if number is not None:
@@ -124,6 +125,11 @@ def _scalar(loader: Any, event: Any, doc: Document, path: Any) -> Any:
     if tag == "tag:yaml.org,2002:null":
         return None
     return text
+
+
+def _short(text: str, most: int = 60) -> str:
+    """``text`` cut to ``most`` characters for an error message."""
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _key_text(value: Any, doc: Document, path: Path, line: int | None) -> str:
@@ -246,7 +252,7 @@ def _build(loader: Any, doc: Document) -> Document:
             place(value, 1, line)
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             if event.tag not in _COLLECTION_TAGS:
-                raise doc.error(child_path(), f"YAML tag {event.tag!r} is not allowed, expected plain numbers, text, lists and mappings")
+                raise doc.error(child_path(), f"YAML tag {_short(repr(event.tag))} is not allowed, expected plain numbers, text, lists and mappings")
             if len(stack) >= MAX_YAML_DEPTH:
                 raise doc.error(child_path(), f"nesting deeper than {MAX_YAML_DEPTH} levels, expected at most {MAX_YAML_DEPTH}")
             container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
@@ -289,12 +295,17 @@ def read_text(file: str) -> str:
     try:
         if os.path.isdir(file):
             raise LstmhwError("is a folder, expected a YAML file", file=file)
-        size = os.path.getsize(file)
-        if size > MAX_FILE_BYTES:
-            raise LstmhwError(
-                f"file of {size:,} bytes, expected at most {MAX_FILE_BYTES:,}", file=file
-            )
-        with open(file, "rb") as handle:
+        # O_NONBLOCK: opening a FIFO (a *.yaml in a submissions folder, or a link to /dev/stdin)
+        # must not wait for a writer forever; fstat then refuses anything but a regular file.
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise LstmhwError("not a regular file (a pipe, device or socket), expected a YAML file", file=file)
+            if status.st_size > MAX_FILE_BYTES:
+                raise LstmhwError(
+                    f"file of {status.st_size:,} bytes, expected at most {MAX_FILE_BYTES:,}", file=file
+                )
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise LstmhwError("no such file", file=file) from None
@@ -323,6 +334,7 @@ def load_yaml(file: str) -> Document:
     if doc.data is None:
         raise LstmhwError("empty file, expected a YAML mapping of keys", file=file)
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"the value {doc.data!r}"
+        # Cut short: a submission linked to a secret file must not get it echoed into the report.
+        kind = "a list" if isinstance(doc.data, list) else f"the value {_short(repr(doc.data), 40)}"
         raise LstmhwError(f"{kind}, expected a YAML mapping of keys", file=file, line=doc.line(()))
     return doc
