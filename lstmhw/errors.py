@@ -20,7 +20,10 @@ def format_path(path: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = str(part)
+            if len(part) > 60:  # a 2 MB key (`? kkk...`) is named, not printed
+                part = part[:57] + "..."
+            out += f".{part}" if out else part
     return out
 
 
@@ -87,6 +90,8 @@ def did_you_mean(word: str, options: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` when an option is close to ``word``, else ``''``."""
     import difflib
 
+    if len(word) > 100:
+        return ""  # no option is that long; difflib would index the whole word
     by_lower = {str(o).lower(): str(o) for o in options}
     # Short keys (h0, c0, W) differ by one character out of two: allow a looser match.
     cutoff = 0.5 if len(word) <= 3 else 0.6
