@@ -35,6 +35,7 @@ from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.trace import Tracer
 
 NAME = "adam"
+STATIC_STEPS = True  # the steps depend on the options and shapes only, never on values (see lstmhw.reruns)
 KEYS = (
     "lr", "beta1", "beta2", "eps", "t", "W", "grad", "grads", "steps", "V", "S",
     "weight_decay", "decoupled", "amsgrad", "S_max",

@@ -24,6 +24,7 @@ from lstmhw.solvers.lstm_forward import GATES, LstmOps, Weights, read_weights
 from lstmhw.trace import Tracer
 
 NAME = "lstm-claims"
+STATIC_STEPS = True  # one input-free step per claim; nothing depends on a student's values (see lstmhw.reruns)
 KEYS = ("claims", "lstm", "seed")
 
 # Claim id -> the claim as the homework states it.
@@ -190,7 +191,8 @@ def forget_zero_blocks_gradient(params: ClaimsParams, ops: LstmOps) -> Evidence:
                 if np.max(np.abs(column)) > 1e-4:
                     return Evidence(
                         False,
-                        f"{source}, b_f lowered by {FORGET_SHIFT:g}: f_t = {_vec(f)} ≈ 0, yet "
+                        f"{source}, b_f lowered by {FORGET_SHIFT:g}, x_t = 0, h_{{t−1}} = {_vec(h)}, "
+                        f"c_{{t−1}} = {_vec(c)}: f_t = {_vec(f)} ≈ 0, yet "
                         f"∂h_t/∂h_{{t−1,{j + 1}}} = {_vec(column)} ≠ 0 (central difference, δ = {DELTA:g})",
                         rf"{_tex_words(source + ':')}\ f_t = {_tex_vec(f)} \approx 0,\ "
                         rf"\frac{{\partial h_t}}{{\partial h_{{t-1,{j + 1}}}}} = {_tex_vec(column)} \neq 0",

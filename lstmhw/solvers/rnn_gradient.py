@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from lstmhw.limits import MAX_HIDDEN, MAX_STEP_INDEX, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS
+from lstmhw.limits import MAX_HIDDEN, MAX_RNN_TRAJECTORY, MAX_STEP_INDEX, MAX_TRACE_ELEMENTS
 from lstmhw.mathops import sigmoid
 from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.trace import Tracer
 
 NAME = "rnn-gradient"
+STATIC_STEPS = True  # which steps exist and their notes follow from the problem alone (see lstmhw.reruns)
 KEYS = ("activation", "z", "steps", "target", "W_h", "W_x", "x", "h0", "b")
 ACTIVATIONS = ("sigmoid-centered", "sigmoid", "tanh", "relu", "linear")
 TRAJECTORY_KEYS = ("W_x", "x", "h0", "b")
@@ -146,7 +147,7 @@ def read(c: Checker) -> RnnParams | None:
     if following and not c.has(("W_h",)):
         c.fail((), f"{', '.join(k for k in TRAJECTORY_KEYS if c.has((k,)))} without W_h, expected W_h to follow a trajectory")
     matrix = W_h is not None and W_h.ndim == 2
-    most = MAX_TIME_STEPS if matrix else MAX_STEP_INDEX  # only the matrix analysis loops over steps
+    most = MAX_RNN_TRAJECTORY if matrix else MAX_STEP_INDEX  # only the matrix analysis loops over steps
     steps = c.number(("steps",), integer=True, minimum=1, maximum=most)
     if matrix and steps is not None and steps * W_h.size > MAX_TRACE_ELEMENTS:
         c.fail(("steps",), f"{steps:,} Jacobians of {W_h.size:,} values, expected at most {MAX_TRACE_ELEMENTS:,} values in all")
@@ -212,8 +213,10 @@ def _finite_run(c: Checker, params: RnnParams) -> bool:
         if isinstance(step.value, (str, bool)) or np.all(np.isfinite(step.value)):
             continue
         key = "steps" if step.name.split("[")[0] in ("ratio", "P", "norm") else "target" if step.name.startswith("W_") else "W_h"
-        c.fail((key,), f"{step.name} would be beyond a float's range (±1.8e308) here, expected "
-               + ("fewer steps" if key == "steps" else "values that keep it finite"))
+        if key == "steps":
+            c.fail((key,), f"{params.steps:,}, but {step.name} overflows (beyond ±1.8e308), expected fewer steps")
+        else:
+            c.fail((key,), f"a value that makes {step.name} overflow (beyond ±1.8e308), expected one that keeps it finite")
         return False
     return True
 
@@ -248,6 +251,12 @@ def _tex_num(x: float) -> str:
     mantissa, exponent_ = text.split("e")
     power = f"10^{{{int(exponent_)}}}"
     return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
+
+
+def norm2(P: Any) -> float:
+    """The spectral norm ‖P‖₂; inf for a product that has already overflowed (SVD needs finite numbers)."""
+    P = np.asarray(P, dtype=float)
+    return float(np.linalg.norm(P, 2)) if np.all(np.isfinite(P)) else float("inf")
 
 
 def regime_of(factor: float) -> str:
@@ -338,8 +347,13 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
 def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
     n, target = params.steps, params.target
     group = f"W_h = {_num(params.W_h)}"
+    # Which steps exist, and what their notes say, follow from the problem alone (the key's own
+    # numbers), never from a student's values or a mistake: the steps are static (lstmhw.reruns).
+    true_factor = abs(params.W_h) * float(derivative(params.activation, params.z))
+    true_ratio = _power(true_factor, n)
+    true_regime = regime_of(true_factor)
     tracer.given("W_h", params.W_h, group=group)
-    factor = tracer.step(
+    tracer.step(
         "factor",
         "|W_h|·φ′(z)",
         r"|W_h|\, \varphi'(z)",
@@ -348,7 +362,7 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         group=group,
         note="what one step of backpropagation multiplies the gradient by",
     )
-    ratio = tracer.step(
+    tracer.step(
         "ratio",
         f"factor^{n}",
         rf"\left|\frac{{\partial h_{{{n}}}}}{{\partial h_0}}\right| = \text{{factor}}^{{{n}}}",
@@ -357,14 +371,11 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         group=group,
         note=f"|∂h[{n}]/∂h[0]|: the gradient's size after {n} steps, relative to the start",
     )
-    # Which steps exist depends on the problem alone, never on a student's values or a mistake.
-    true_factor = abs(params.W_h) * float(derivative(params.activation, params.z))
-    true_regime = regime_of(true_factor)
     words = {
-        "vanishing": f"factor {_num(factor)} < 1: every step shrinks the gradient; after {n} steps it is "
-        f"{_num(ratio)} of its size" + (f", below the target {_num(target)}" if ratio <= target else ""),
-        "exploding": f"factor {_num(factor)} > 1: every step grows the gradient; after {n} steps it is "
-        f"{_num(ratio)} times its size" + (f", beyond 1/target = {_num(1 / target)}" if ratio >= 1 / target else ""),
+        "vanishing": f"factor {_num(true_factor)} < 1: every step shrinks the gradient; after {n} steps it is "
+        f"{_num(true_ratio)} of its size" + (f", below the target {_num(target)}" if true_ratio <= target else ""),
+        "exploding": f"factor {_num(true_factor)} > 1: every step grows the gradient; after {n} steps it is "
+        f"{_num(true_ratio)} times its size" + (f", beyond 1/target = {_num(1 / target)}" if true_ratio >= 1 / target else ""),
         "neutral": "factor = 1: the gradient keeps its size at every step (|W_h| is the critical W)",
     }
     tracer.step(
@@ -374,7 +385,7 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         ["factor"],
         regime_of,
         group=group,
-        note=words[regime_of(factor)],
+        note=words[true_regime],
     )
     if true_regime == "neutral" or true_factor <= 0:
         return  # never reaches the target, or nothing passes from the first step on
@@ -453,10 +464,10 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
             f"‖P[{m}]‖₂",
             rf"\lVert P_{{{m}}} \rVert_2",
             [f"P[{m}]"],
-            lambda P: float(np.linalg.norm(P, 2)),
+            norm2,
             group=walk,
         )
-    ratio = tracer.step(
+    tracer.step(
         "ratio",
         f"norm[{n}]",
         rf"\left\lVert \frac{{\partial h_{{{n}}}}}{{\partial h_0}} \right\rVert_2",
@@ -465,7 +476,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         group=group,
         note=f"‖∂h[{n}]/∂h[0]‖₂: the gradient's size after {n} steps, at most, relative to the start",
     )
-    sigma = tracer.step(
+    tracer.step(
         "sigma_max",
         "largest singular value of W_h",
         r"\sigma_{\max}(W_h)",
@@ -482,8 +493,9 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         group=group,
         note="≤ σ_max; for a linear RNN the gradient grows or shrinks like ρ^m in the long run",
     )
-    gamma = tracer.value("gamma")
-    bound = 1.0 / gamma if gamma > 0 else float("inf")
+    # The notes speak of the key's own σ_max and γ, so they never depend on a student's values.
+    sigma, gamma = norm2(W), float(derivative(act, PEAK[act]))
+    bound = 1.0 / gamma
     vanishing = sigma < bound
     tracer.step(
         "vanishing_guaranteed",
@@ -496,7 +508,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
               "gradient shrinks at least geometrically, whatever the inputs (sufficient; Pascanu et al. 2013)")
         if vanishing else
         (f"σ_max = {_num(sigma)} ≥ 1/γ = {_num(bound)}: the sufficient condition fails, so vanishing is not "
-         f"guaranteed (here it {'did' if ratio < 1 else 'did not'} shrink: ratio {_num(ratio)})"),
+         "guaranteed; whether it shrinks depends on the trajectory (see ratio)"),
     )
     exploding = sigma > bound
     tracer.step(
@@ -507,7 +519,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         lambda s, g: bool(s * g > 1.0),
         group=group,
         note=(f"σ_max = {_num(sigma)} > 1/γ = {_num(bound)}: the necessary condition holds, so the gradient may "
-              f"explode; whether it does depends on the trajectory (here ratio {_num(ratio)})")
+              "explode; whether it does depends on the trajectory (see ratio)")
         if exploding else
         (f"σ_max = {_num(sigma)} ≤ 1/γ = {_num(bound)}: the necessary condition fails, so the gradient "
          "cannot explode"),
