@@ -24,9 +24,9 @@ DEFAULT_ATOL = 1e-3
 def describe(value: Any) -> str:
     """A short rendering of a YAML value for an error message."""
     if isinstance(value, dict):
-        return "a mapping"
+        return "a mapping" if value else "an empty mapping"
     if isinstance(value, list):
-        return f"a list of {len(value)}"
+        return f"a list of {len(value)}" if value else "an empty list"
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
