@@ -29,6 +29,7 @@ import numpy as np
 from lstmhw.errors import LstmhwError
 from lstmhw.mistakes import generic_candidates, mistake_traces, patched_ops
 from lstmhw.problem import Problem, Tolerance
+from lstmhw.reruns import Reruns
 from lstmhw.solvers import run, solver_module
 from lstmhw.submission import Submission, answer_value
 from lstmhw.trace import Trace
@@ -104,6 +105,11 @@ class KeyProblem:
     def mistaken(self) -> list[tuple[str, str, Trace]]:
         """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
         return mistake_traces(self.problem)
+
+    @cached_property
+    def reruns(self) -> Reruns:
+        """The solver re-run from students' own values: remembered across students, incremental."""
+        return Reruns(self.problem)
 
     def expected(self, quantity: str) -> Any:
         return self.trace.value(quantity)
@@ -259,7 +265,7 @@ def _settle(
         with np.errstate(all="ignore"):
             for decimals in (None, *HAND_ROUNDING_DECIMALS):
                 try:
-                    ecf_traces.append(run(problem, overrides=overrides, decimals=decimals))
+                    ecf_traces.append(kp.reruns.run(overrides=overrides, decimals=decimals))
                 except (ArithmeticError, ValueError, LstmhwError):
                     continue
     memo: list[list[tuple[str, str, Trace]]] = []
@@ -349,7 +355,7 @@ def _mistaken_from_own_values(kp: KeyProblem, overrides: dict[str, Any]) -> list
     with np.errstate(all="ignore"):
         for mistake_id, variant, ops in patched_ops(kp.ops):
             try:
-                trace = run(kp.problem, ops=ops, overrides=overrides)
+                trace = kp.reruns.run(ops=ops, overrides=overrides)
             except (ArithmeticError, ValueError, LstmhwError, np.linalg.LinAlgError):
                 continue
             out.append((mistake_id, variant.message + " (from your own earlier values)", trace))

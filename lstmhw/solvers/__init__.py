@@ -7,7 +7,10 @@ A solver is a module with:
 - ``default_ask(params)``: what is asked when the file does not say;
 - ``OPS``: a frozen dataclass of the operations it uses, which mistakes patch;
 - ``solve(params, tracer, ops)``: the solution in plain NumPy, step by step;
-- ``TEMPLATE``: a commented problem file for ``lstmhw new``.
+- ``TEMPLATE``: a commented problem file for ``lstmhw new``;
+- ``STATIC_STEPS = True`` (optional) when the steps it makes (names, inputs,
+  functions, notes) never depend on the values, only on the shapes: grading
+  then re-runs only the steps downstream of a student's answers (:mod:`lstmhw.reruns`).
 
 Adding a solver means one new module and one line in ``SOLVERS``.
 """

@@ -28,6 +28,7 @@ NAME = "lstm-forward"
 KEYS = ("W", "U", "b", "x", "h0", "c0", "y", "loss")
 GATES = ("f", "i", "o", "c")  # the order the gates are worked on paper
 GATE_WORDS = {"f": "forget gate", "i": "input gate", "o": "output gate", "c": "candidate"}
+STATIC_STEPS = True  # the steps depend on the shapes only, never on values (see lstmhw.reruns)
 
 
 def preactivation(W: np.ndarray, x: np.ndarray, U: np.ndarray, h: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from lstmhw.trace import Tracer
 NAME = "mse"
 KEYS = ("pred", "y", "reduction")
 REDUCTIONS = ("mean", "sum", "half-sum")
+STATIC_STEPS = True  # the steps depend on the shapes only, never on values (see lstmhw.reruns)
 
 _REDUCTION_TEXT = {"mean": "(1/{n})·", "sum": "", "half-sum": "½·"}
 _REDUCTION_TEX = {"mean": r"\frac{{1}}{{{n}}}", "sum": "", "half-sum": r"\frac{{1}}{{2}}"}

@@ -1,0 +1,124 @@
+"""lstmhw.reruns gives exactly the traces of lstmhw.solvers.run: remembered or incremental, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstmhw.errors import LstmhwError
+from lstmhw.files import load_problems
+from lstmhw.mistakes import patched_ops
+from lstmhw.problem import problem_from_document
+from lstmhw.reruns import Reruns
+from lstmhw.solvers import run, solver_module
+from lstmhw.yamlio import parse_yaml
+
+from conftest import PROBLEMS
+
+KEY3 = """\
+id: k3
+solver: lstm-forward
+W: {f: [[1, 2], [0.5, -1], [0.2, 0.1]], i: [[-1, 0], [1, 1], [0.3, 0.3]], c: [[1, 2], [0, 1], [1, 0]], o: [[3, 0], [0.1, 0.2], [-1, 1]]}
+U: {f: [[0.5, 0, 0], [0, 1, 0], [0, 0, 1]], i: [[2, 0, 0], [0, 1, 0], [0, 0, 1]], c: [[1.5, 0, 0], [0, 1, 0], [0, 0, 1]], o: [[-1, 0, 0], [0, 1, 0], [0, 0, 1]]}
+b: {f: [0.2, 0, 0], i: [-0.1, 0, 0], c: [0.5, 0, 0], o: [0.8, 0, 0]}
+x: [[1, 0], [0.5, -1], [0.3, 0.3]]
+y: [[0.5, 0.1, 0.2], [0.8, 0, 0], [0.1, 0.1, 0.1]]
+loss: {reduction: half-sum}
+ask: ["h[1]", "c[2]", "f[3]", "h[3]", mse]
+"""
+
+
+def _p4():
+    return load_problems([str(PROBLEMS / "p4.yaml")])[0]
+
+
+def _k3():
+    return problem_from_document(parse_yaml(KEY3, "k3.yaml"))
+
+
+def _outcome(call):
+    try:
+        return call()
+    except (ArithmeticError, ValueError, LstmhwError) as exc:
+        return (type(exc), str(exc))
+
+
+def _same(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, float):
+        return a.hex() == b.hex()
+    return a == b
+
+
+def assert_same_trace(expected, got) -> None:
+    if isinstance(expected, tuple) or isinstance(got, tuple):
+        assert expected == got
+        return
+    assert list(expected.steps) == list(got.steps)
+    for name, step in expected.steps.items():
+        other = got[name]
+        assert _same(step.value, other.value), name
+        assert _same(step.own, other.own), name
+        assert (step.formula, step.latex, step.inputs, step.group, step.note) == (other.formula, other.latex, other.inputs, other.group, other.note)
+    assert (expected.problem_id, expected.solver, expected.title, expected.asked) == (got.problem_id, got.solver, got.title, got.asked)
+
+
+def test_grading_solvers_are_static():
+    assert solver_module("lstm-forward").STATIC_STEPS and solver_module("mse").STATIC_STEPS
+
+
+NUMBERS = st.one_of(
+    st.floats(-2, 2, allow_nan=False),
+    st.sampled_from([0.0, -0.0, 0.5, 1e200, -1e300, 1e-300]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_rerun_equals_full_run(data):
+    problem = data.draw(st.sampled_from(["p4", "k3"]))
+    problem = _p4() if problem == "p4" else _k3()
+    reruns = Reruns(problem)
+    base = run(problem)
+    names = data.draw(st.lists(st.sampled_from(problem.ask), unique=True))
+    overrides = {}
+    for name in names:
+        shape = np.shape(base.value(name))
+        if shape == ():
+            overrides[name] = data.draw(NUMBERS)
+        else:
+            overrides[name] = np.array(data.draw(st.lists(NUMBERS, min_size=shape[0], max_size=shape[0])))
+    all_ops = [None] + [ops for _, _, ops in patched_ops(solver_module(problem.solver).OPS)]
+    ops = data.draw(st.sampled_from(all_ops))
+    decimals = data.draw(st.sampled_from([None, 2, 3, 4]))
+    expected = _outcome(lambda: run(problem, ops=ops, overrides=overrides, decimals=decimals))
+    assert_same_trace(expected, _outcome(lambda: reruns.run(ops=ops, overrides=overrides, decimals=decimals)))
+    # remembered: the second call gives the same again
+    assert_same_trace(expected, _outcome(lambda: reruns.run(ops=ops, overrides=overrides, decimals=decimals)))
+
+
+def test_remembered_by_exact_bytes():
+    reruns = Reruns(_p4())
+    a = reruns.run(overrides={"h[1]": np.array([0.3])})
+    assert reruns.run(overrides={"h[1]": np.array([0.3])}) is a
+    assert reruns.run(overrides={"h[1]": np.array([0.30000000000000004])}) is not a
+    assert reruns.run(overrides={"h[1]": np.array([0.3]), "mse": 0.0}) is not reruns.run(overrides={"h[1]": np.array([0.3]), "mse": -0.0})
+
+
+def test_failure_is_raised_every_time():
+    reruns = Reruns(_p4())
+    for _ in range(3):
+        with pytest.raises(ArithmeticError):
+            reruns.run(overrides={"h[1]": np.array([1e300])})
+
+
+def test_memory_is_bounded():
+    reruns = Reruns(_p4(), memo_bytes=50_000)
+    for k in range(200):
+        reruns.run(overrides={"h[1]": np.array([k / 1000])})
+    assert reruns._held <= 50_000 and len(reruns._memo) < 200
