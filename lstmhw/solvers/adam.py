@@ -133,7 +133,7 @@ def read(c: Checker) -> AdamParams | None:
     if decoupled and numbers["weight_decay"] == 0:
         c.fail(("decoupled",), "true with weight_decay 0, expected weight_decay > 0 (AdamW's decay rate λ)")
     if c.has(("S_max",)) and not amsgrad:
-        c.fail(("S_max",), "S_max without amsgrad: true, expected it only with amsgrad")
+        c.fail(("S_max",), "given without amsgrad: true, expected S_max only with amsgrad")
     V_key, S_key = _moment_key(c, "V", "m"), _moment_key(c, "S", "v")
 
     W = c.array(("W",))

@@ -78,13 +78,13 @@ def activate(name: str, z: Any) -> Any:
 
 
 def derivative(name: str, z: Any) -> Any:
-    """φ′(z) elementwise (ReLU′(0) = 0, as PyTorch takes it)."""
+    """φ′(z) elementwise, accurate far from 0 too (ReLU′(0) = 0, as PyTorch takes it)."""
     z = np.asarray(z, dtype=float)
     if name in ("sigmoid-centered", "sigmoid"):
-        s = sigmoid(z)
-        return s * (1.0 - s)
+        return sigmoid(z) * sigmoid(-z)  # = σ(1 − σ), without 1 − σ rounding to 0 for large z
     if name == "tanh":
-        return 1.0 - np.tanh(z) ** 2
+        e = np.exp(-2.0 * np.abs(z))  # sech²z = 4e^(−2|z|)/(1 + e^(−2|z|))², not 1 − tanh² → 0
+        return 4.0 * e / (1.0 + e) ** 2
     if name == "relu":
         return (z > 0).astype(float)
     return np.ones_like(z)
@@ -296,8 +296,9 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         ["z"],
         lambda z: _float(ops.derivative(act, z)),
         group=fixed,
-        note=f"the derivative of φ(z) = {PHI_TEXT[act]}" if _passes(params) else "φ′(z) = 0: no gradient "
-        "passes this unit at all, for any W_h; so there is no critical W (the ReLU is off at z ≤ 0)",
+        note=f"the derivative of φ(z) = {PHI_TEXT[act]}" if _passes(params) else "φ′(z) = 0"
+        + (" (a ReLU is off at z ≤ 0)" if act == "relu" else " (to float64 precision: φ is saturated here)")
+        + ": no gradient passes at all, for any W_h, so there is no critical W",
     )
     peak = PEAK[act]
     tracer.step(
