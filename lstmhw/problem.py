@@ -386,6 +386,9 @@ def _read_ask(c: Checker, data: dict, module: Any, params: Any) -> list[str] | N
         c.fail(("ask",), f"{describe(raw)}, expected a list of quantity names")
         return None
     ask = [str(q) for q in raw]
+    if not ask:  # nothing would be highlighted, and a key would grade out of 0 points
+        c.fail(("ask",), "an empty list, expected the quantities asked (or no ask key, for the solver's default)")
+        return None
     if params is not None:
         from lstmhw.solvers import quantity_names
 

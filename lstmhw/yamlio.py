@@ -158,6 +158,8 @@ def parse_yaml(text: str, file: str) -> Document:
         if "expected ','" in problem and "[" in text:
             # {h[1]: 0.2} is the classic: brackets end a plain key inside {...}.
             problem += ' (inside {...} or [...], quote keys with brackets: "h[1]")'
+        elif mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            problem += " (a tab: YAML indents with spaces)"
         raise LstmhwError(
             f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None
         ) from None
