@@ -252,7 +252,7 @@ def gates_match_hidden_size(params: ClaimsParams, ops: LstmOps) -> Evidence:
     rng = np.random.default_rng(params.seed)
     cases = [("the given LSTM", params.weights)] if params.weights is not None else []
     cases += [(f"random LSTM H = {H}, D = {D}", random_weights(rng, H, D)) for H, D in SHAPES]
-    seen = []
+    seen, sizes = [], []
     for source, w in cases:
         H, D = w.hidden, w.inputs
         out = lstm_step(w, rng.normal(size=D), rng.normal(size=H), rng.normal(size=H), ops)
@@ -262,11 +262,13 @@ def gates_match_hidden_size(params: ClaimsParams, ops: LstmOps) -> Evidence:
             return Evidence(False, f"{source}: {listed}", _tex_words(f"{source}: {listed}"),
                             "a counterexample: a gate's shape differs from h_t's")
         seen.append(f"{shapes['h']} for {source}" + ("" if source.startswith("random") else f" (H = {H}, D = {D})"))
+        sizes.append(f"({H}, {D})")
     listed = "; ".join(seen)
     return Evidence(
         True,
         f"f, i, o and h_t have the same shape: {listed}",
-        _tex_words("f, i, o and h_t have the same shape: " + listed.replace("_", r"\_")),
+        r"\operatorname{shape}(f_t) = \operatorname{shape}(i_t) = \operatorname{shape}(o_t) = \operatorname{shape}(h_t)"
+        rf"\ \text{{for }} (H, D) \in \{{{', '.join(sizes)}\}}",
         "each gate is σ(W_g·x + U_g·h + b_g) with W_g H×D, U_g H×H and b_g of H: a vector of H, like h_t",
     )
 

@@ -304,7 +304,7 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
     tracer.step(
         "gamma",
         f"sup |φ′| = φ′({_num(peak)}), where φ′ is largest",
-        rf"\gamma = \sup_z |\varphi'(z)| = \varphi'({_tex_num(peak)})",
+        rf"\sup_z |\varphi'(z)| = \varphi'({_tex_num(peak)})",
         [],
         lambda: _float(ops.derivative(act, peak)),
         group=fixed,
@@ -382,7 +382,8 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
     tracer.step(
         "regime",
         "vanishing if factor < 1, exploding if factor > 1, else neutral",
-        r"\text{factor} < 1 \Rightarrow \text{vanishing},\ > 1 \Rightarrow \text{exploding}",
+        r"\begin{cases} \text{vanishing} & \text{factor} < 1 \\ \text{exploding} & \text{factor} > 1 \\"
+        r" \text{neutral} & \text{factor} = 1 \end{cases}",
         ["factor"],
         regime_of,
         group=group,
