@@ -182,13 +182,13 @@ def _flags_data(solver: str, flags: dict[str, tuple[str, Optional[str]]]) -> dic
 @app.command()
 @guarded
 def adam(
-    W: Annotated[Optional[str], typer.Option("--W", help="The weights W[t-1], e.g. '-0.22 0.33; 0.49 -0.86'.")] = None,
-    grad: Annotated[Optional[str], typer.Option("--grad", help="The gradient g[t], the shape of W.")] = None,
+    W: Annotated[Optional[str], typer.Option("--W", help="The weights before the step (W at t−1), e.g. '-0.22 0.33; 0.49 -0.86'.")] = None,
+    grad: Annotated[Optional[str], typer.Option("--grad", help="The gradient at step t, the shape of W.")] = None,
     grads: Annotated[
-        Optional[list[str]], typer.Option("--grads", help="One gradient per step, from g[t]: repeat the flag.")
+        Optional[list[str]], typer.Option("--grads", help="One gradient per step from step t on: repeat the flag.")
     ] = None,
-    V: Annotated[Optional[str], typer.Option("--V", help="First moment V[t-1] (default zeros).")] = None,
-    S: Annotated[Optional[str], typer.Option("--S", help="Second moment S[t-1] (default zeros).")] = None,
+    V: Annotated[Optional[str], typer.Option("--V", help="First moment V at t−1 (default zeros).")] = None,
+    S: Annotated[Optional[str], typer.Option("--S", help="Second moment S at t−1 (default zeros).")] = None,
     lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.001).")] = None,
     beta1: Annotated[Optional[str], typer.Option("--beta1", help="Decay of V (default 0.9).")] = None,
     beta2: Annotated[Optional[str], typer.Option("--beta2", help="Decay of S (default 0.999).")] = None,
