@@ -377,6 +377,15 @@ def problem_from_document(doc: Document) -> Problem:
 
 
 def _read_ask(c: Checker, data: dict, module: Any, params: Any) -> list[str] | None:
+    known: list[str] = []
+    if params is not None:
+        from lstmhw.solvers import quantity_names
+
+        try:  # a trial solve: also finds a step that overflows, or a solution too long
+            known = quantity_names(module, params)
+        except LstmhwError as exc:  # not a place in the file: the message names the step
+            c.errors.append(LstmhwError(exc.message, file=c.doc.file))
+            return None
     raw = data.get("ask", MISSING)
     if raw is MISSING:
         return list(module.default_ask(params)) if params is not None else []
@@ -390,13 +399,6 @@ def _read_ask(c: Checker, data: dict, module: Any, params: Any) -> list[str] | N
         c.fail(("ask",), "an empty list, expected the quantities asked (or no ask key, for the solver's default)")
         return None
     if params is not None:
-        from lstmhw.solvers import quantity_names
-
-        try:
-            known = quantity_names(module, params)
-        except LstmhwError as exc:  # e.g. a solution longer than MAX_TRACE_STEPS
-            c.fail((), exc.message)
-            return ask
         for n, quantity in enumerate(ask):
             if c.full:
                 break

@@ -62,10 +62,14 @@ def run(
 
 
 def quantity_names(module: ModuleType, params: Any) -> list[str]:
-    """Every computed step's name for these parameters (what may be asked and graded)."""
+    """Every computed step's name for these parameters (what may be asked and graded).
+
+    A trial solve, under the same floating-point rules as :func:`run`: a step that
+    overflows raises NumericError here, so ``check`` finds it as ``solve`` would.
+    """
     import numpy as np
 
     tracer = Tracer()
-    with np.errstate(all="ignore"):  # names only: an overflow is reported when it is solved
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         module.solve(params, tracer, module.OPS)
     return [name for name, step in tracer.steps.items() if not step.given]
