@@ -158,6 +158,9 @@ def _coerce(raw: Any, expected: Any) -> tuple[Any, str | None]:
     try:
         array = np.asarray(value, dtype=float)
     except ValueError:
+        words = _words(value)
+        if words:  # [0.5298, oops]: a word, not a ragged list
+            return None, f"{words[0]!r} in a list, expected numbers only"
         return None, "a ragged list, expected a rectangular list of numbers"
     target = np.asarray(expected, dtype=float)
     if array.shape != target.shape:
@@ -170,6 +173,15 @@ def _coerce(raw: Any, expected: Any) -> tuple[Any, str | None]:
     if target.ndim == 0:
         return float(array), None
     return array, None
+
+
+def _words(value: Any) -> list[str]:
+    """The words in a (nested) list answer, in order."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [w for item in value for w in _words(item)]
+    return []
 
 
 def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:

@@ -85,6 +85,8 @@ def validate_submission_document(doc: Document, problem_ids: Sequence[str] | Non
             for quantity, raw in group.items():
                 if len(errors) >= MAX_ERRORS_PER_FILE:
                     break
+                if raw is None:
+                    continue  # a blank answer: graded as missing, not the whole submission refused
                 if isinstance(raw, dict) or answer_value(raw) is None:
                     errors.append(doc.error(base + (quantity,), f"{describe(raw)}, expected a number, a list of numbers, or true/false"))
     return errors
