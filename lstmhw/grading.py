@@ -19,6 +19,7 @@ chains) is computed once per key in :class:`KeyProblem`, not per student.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -192,6 +193,11 @@ def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
     r = np.asarray(candidate, dtype=float)
     if a.shape != r.shape:
         return np.zeros(a.size, dtype=bool)
+    if a.size == 1:
+        # One number, the common case: the same test in Python floats (IEEE doubles, as in
+        # NumPy), a tenth of the time of the array expression below.
+        x, y = a.item(), r.item()
+        return np.array([abs(x - y) <= tol.atol + tol.rtol * abs(y) and math.isfinite(y)])
     with np.errstate(all="ignore"):
         # An infinite candidate (a chain that overflowed) matches nothing: rtol·∞ would admit any answer.
         return ((np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r)).reshape(-1)
