@@ -129,3 +129,14 @@ def test_help_still_works():
     assert result.returncode == 0 and "solve" in result.stdout and "grade" in result.stdout
     bare = run_cli()
     assert bare.returncode == 0 and "Usage" in bare.stdout
+
+
+def test_brackets_in_titles_and_names_are_shown_as_written(write, tmp_path):
+    text = (PROBLEMS / "p4.yaml").read_text().replace("title: LSTM forward pass and MSE loss", "title: h[t] from [bold]x[t]")
+    path = write("p4.yaml", text)
+    result = run_cli("solve", path)
+    assert "h[t] from [bold]x[t]" in result.stdout
+    sub = tmp_path / "s.yaml"
+    sub.write_text('student: "[red]eve[t]"\nanswers: {"h[1]": 0.2}\n')
+    graded = run_cli("grade", P4, str(sub), "--details")
+    assert "[red]eve[t]" in graded.stdout

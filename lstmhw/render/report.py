@@ -156,7 +156,9 @@ def render_gradescope(result: SubmissionResult, digits: int = 4) -> str:
 
 
 def render_table(results: Sequence[SubmissionResult], problem_ids: Sequence[str], details: bool, digits: int, console: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     summary = Table(title="grades", title_justify="left")
     for column in ("student", "status", *problem_ids, "total", "max"):
@@ -164,17 +166,18 @@ def render_table(results: Sequence[SubmissionResult], problem_ids: Sequence[str]
     for r in results:
         scores = [_fmt(r.problem_score(pid)) if r.status == "graded" else "—" for pid in problem_ids]
         style = "red" if r.status == "error" else None
-        summary.add_row(r.student, r.status, *scores, _fmt(r.score), _fmt(r.max_score), style=style)
+        # Text, not str: a student named "[bold]x" or an error quoting "[t]" is shown as written.
+        summary.add_row(*(Text(c) for c in (r.student, r.status, *scores, _fmt(r.score), _fmt(r.max_score))), style=style)
     console.print(summary)
     for r in results:
         if r.status == "error":
-            console.print(f"[red]{r.student}[/red]: {r.error}", markup=True, highlight=False)
+            console.print(f"[red]{escape(r.student)}[/red]: {escape(r.error or '')}", markup=True, highlight=False)
     if not details:
         return
     for r in results:
         if r.status != "graded":
             continue
-        table = Table(title=f"{r.student} ({r.file})", title_justify="left")
+        table = Table(title=escape(f"{r.student} ({r.file})"), title_justify="left")
         for column in ("problem", "quantity", "verdict", "answer", "expected", "points", "what went wrong"):
             table.add_column(column)
         for pid, quantities in r.problems.items():
@@ -183,8 +186,9 @@ def render_table(results: Sequence[SubmissionResult], problem_ids: Sequence[str]
                 if res.ecf:
                     why = "right from your own " + ", ".join(res.ecf["from"])
                 style = {"correct": "green", "correct-ecf": "cyan", "incorrect": "red"}.get(res.verdict, "yellow")
-                table.add_row(
+                cells = (
                     pid, q, res.verdict, _short(res.answer, digits), _short(res.expected, digits),
-                    f"{_fmt(res.points)}/{_fmt(res.max_points)}", why, style=style,
+                    f"{_fmt(res.points)}/{_fmt(res.max_points)}", why,
                 )
+                table.add_row(*(Text(c) for c in cells), style=style)
         console.print(table)

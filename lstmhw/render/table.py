@@ -30,6 +30,7 @@ def make_console(file: Any = None) -> Any:
 
 
 def trace_tables(trace: Trace, digits: int) -> list[Any]:
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -37,7 +38,7 @@ def trace_tables(trace: Trace, digits: int) -> list[Any]:
     out: list[Any] = [Text(heading, style="bold")]
     asked = set(trace.asked)
     for group, steps in trace.groups():
-        table = Table(title=group or None, title_justify="left", show_edge=True, expand=False)
+        table = Table(title=escape(group) if group else None, title_justify="left", show_edge=True, expand=False)
         table.add_column("", width=1, no_wrap=True)
         table.add_column("step", no_wrap=True)
         table.add_column("formula")
@@ -51,7 +52,8 @@ def trace_tables(trace: Trace, digits: int) -> list[Any]:
             cells = [mark, step.name, step.formula, value_text(step.value, digits)]
             if has_notes:
                 cells.append(step.note)
-            table.add_row(*cells, style=style)
+            # Text, not str: Rich would read "[t]" in a formula or note as markup and drop it.
+            table.add_row(*(Text(cell) for cell in cells), style=style)
         out.append(table)
     if trace.asked:
         out.append(Text(f"{ASKED} asked: " + ", ".join(trace.asked), style="italic"))
