@@ -111,7 +111,9 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     errors = validate_submission_document(doc, problem_ids)
     answers = data.get("answers")
     if not errors and isinstance(answers, dict):
-        if _is_nested(answers, problem_ids):
+        if not answers:  # answers: {} - read, and graded as all missing
+            grouped = {}
+        elif _is_nested(answers, problem_ids):
             # Answers to problems outside the key are ignored: an instructor may grade
             # one problem of a homework at a time.
             grouped = {str(pid): dict(group) for pid, group in answers.items() if pid in problem_ids}
