@@ -24,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text is plain: "h[t]" must not be read as Rich markup
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

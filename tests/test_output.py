@@ -129,6 +129,7 @@ def test_help_still_works():
     assert result.returncode == 0 and "solve" in result.stdout and "grade" in result.stdout
     bare = run_cli()
     assert bare.returncode == 0 and "Usage" in bare.stdout
+    assert "Targets for h[t]." in run_cli("lstm-forward", "--help").stdout  # brackets are not markup
 
 
 def test_brackets_in_titles_and_names_are_shown_as_written(write, tmp_path):
