@@ -164,7 +164,10 @@ def parse_yaml(text: str, file: str) -> Document:
             f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None
         ) from None
     except yaml.YAMLError as exc:
-        raise LstmhwError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file) from None
+        # A ReaderError (a control character) knows its position, not its line.
+        position = getattr(exc, "position", None)
+        line = text[:position].count("\n") + 1 if isinstance(position, int) and position >= 0 else None
+        raise LstmhwError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file, line=line) from None
     finally:
         loader.dispose()
 
