@@ -20,7 +20,7 @@ chains) is computed once per key in :class:`KeyProblem`, not per student.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -106,6 +106,11 @@ class KeyProblem:
     def mistaken(self) -> list[tuple[str, str, Trace]]:
         """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
         return mistake_traces(self.problem)
+
+    @cached_property
+    def screens(self) -> dict[str, Any]:
+        """Per quantity: the diagnosis candidates that are the same for every student, screened once."""
+        return {}
 
     @cached_property
     def reruns(self) -> Reruns:
@@ -402,19 +407,9 @@ def _diagnose(
     result: QuantityResult,
 ) -> None:
     """Name the mistake that reproduces the wrong elements; say so when several do."""
-    tol = kp.tol
     whole: list[tuple[str, str, bool]] = []  # candidates explaining every wrong element
     per_element: dict[int, list[tuple[str, str, bool]]] = {}
-    for mistake_id, message, candidate, specific in _candidates(kp, q, expected, overrides, own_mistaken):
-        if np.shape(candidate) != np.shape(expected):
-            continue
-        if isinstance(candidate, (np.ndarray, float)) and not np.all(np.isfinite(candidate)):
-            continue
-        # A mistake that changes nothing here cannot explain a wrong answer.
-        differs = ~_close(candidate, expected, tol)
-        match = _close(value, candidate, tol) & differs & wrong
-        if not match.any():
-            continue
+    for mistake_id, message, specific, match in _matches(kp, q, value, expected, wrong, overrides, own_mistaken):
         if match.sum() == wrong.sum():
             whole.append((mistake_id, message, specific))
         for flat in np.flatnonzero(match):
@@ -426,6 +421,100 @@ def _diagnose(
     if result.elements is not None:
         for flat, found in per_element.items():
             result.elements[flat]["diagnosis"] = _describe(found)
+
+
+def _matches(
+    kp: KeyProblem,
+    q: str,
+    value: Any,
+    expected: Any,
+    wrong: np.ndarray,
+    overrides: dict[str, Any],
+    own_mistaken: Callable[[], list[tuple[str, str, Trace]]],
+) -> Iterator[tuple[str, str, bool, np.ndarray]]:
+    """(mistake id, message, specific?, match) for each candidate of :func:`_candidates`, in its
+    order, that reproduces some wrong element; ``match`` marks the wrong elements it reproduces.
+
+    A candidate must have the key's shape and finite values, and an element it reproduces
+    must differ from the key there (a mistake that changes nothing explains nothing).
+    Numbers are compared all candidates at once; what is the same for every student (the
+    mistaken whole chains, the generic mistakes) is screened once per key and quantity.
+    """
+    tol = kp.tol
+    if q not in kp.screens:
+        mistaken = [(mistake_id, message, trace.value(q), True) for mistake_id, message, trace in kp.mistaken]
+        generic = [(mid, msg, v, False) for mid, msg, v in generic_candidates(expected)]
+        kp.screens[q] = (_screen(mistaken, expected, tol), _screen(generic, expected, tol))
+    key_chains, generic = kp.screens[q]
+    if key_chains is None or generic is None:  # booleans or words
+        yield from _one_by_one(_candidates(kp, q, expected, overrides, own_mistaken), value, expected, wrong, tol)
+        return
+    yield from key_chains.matches(value, wrong, tol)
+    if _upstream_answers(kp.trace, q, {name: v for name, v in overrides.items() if name != q}):
+        own = [(mistake_id, message, trace[q].own, True) for mistake_id, message, trace in own_mistaken()]
+        screened = _screen(own, expected, tol)
+        yield from screened.matches(value, wrong, tol) if screened else _one_by_one(own, value, expected, wrong, tol)
+    yield from generic.matches(value, wrong, tol)
+
+
+def _one_by_one(
+    candidates: list[tuple[str, str, Any, bool]], value: Any, expected: Any, wrong: np.ndarray, tol: Tolerance
+) -> Iterator[tuple[str, str, bool, np.ndarray]]:
+    for mistake_id, message, candidate, specific in candidates:
+        if np.shape(candidate) != np.shape(expected):
+            continue
+        if isinstance(candidate, (np.ndarray, float)) and not np.all(np.isfinite(candidate)):
+            continue
+        match = _close(value, candidate, tol) & ~_close(candidate, expected, tol) & wrong
+        if match.any():
+            yield mistake_id, message, specific, match
+
+
+@dataclass
+class _Screen:
+    """Numeric candidates of the key's shape and finite: labels, values (k×n), where each differs from the key."""
+
+    labels: list[tuple[str, str, bool]]
+    values: np.ndarray
+    differs: np.ndarray
+
+    def matches(self, value: Any, wrong: np.ndarray, tol: Tolerance) -> Iterator[tuple[str, str, bool, np.ndarray]]:
+        if not self.labels:
+            return
+        # _close(value, candidate) for every candidate at once: the same elementwise arithmetic.
+        r = self.values
+        a = np.asarray(value, dtype=float).reshape(1, -1)
+        with np.errstate(all="ignore"):
+            close = (np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r)
+        match = close & self.differs & wrong.reshape(1, -1)
+        for row in np.flatnonzero(match.any(axis=1)):
+            yield (*self.labels[row], match[row])
+
+
+def _screen(candidates: list[tuple[str, str, Any, bool]], expected: Any, tol: Tolerance) -> _Screen | None:
+    """The numeric candidates of the key's shape with finite values, with where each differs from
+    the key; None when a candidate is not a number (booleans, words) or the key is not."""
+    if isinstance(expected, (bool, np.bool_, str)):
+        return None
+    labels, values, differs = [], [], []
+    for mistake_id, message, candidate, specific in candidates:
+        if isinstance(candidate, (bool, np.bool_, str)) or not isinstance(candidate, (np.ndarray, float, int, np.number)):
+            return None
+        if isinstance(candidate, np.ndarray) and candidate.dtype.kind not in "fiu":
+            return None
+        if np.shape(candidate) != np.shape(expected):
+            continue
+        if isinstance(candidate, (np.ndarray, float)) and not np.all(np.isfinite(candidate)):
+            continue
+        labels.append((mistake_id, message, specific))
+        values.append(np.asarray(candidate, dtype=float).reshape(-1))
+        differs.append(~_close(candidate, expected, tol))
+    n = int(np.size(expected))
+    return _Screen(
+        labels,
+        np.array(values, dtype=float).reshape(len(values), n),
+        np.array(differs, dtype=bool).reshape(len(differs), n),
+    )
 
 
 def _describe(found: list[tuple[str, str, bool]]) -> dict[str, Any]:
