@@ -108,6 +108,11 @@ class KeyProblem:
         return mistake_traces(self.problem)
 
     @cached_property
+    def patched(self) -> list[tuple[str, Any, Any]]:
+        """(mistake id, variant, ops with the mistake) for every mistake that applies: made once per key."""
+        return list(patched_ops(self.ops))
+
+    @cached_property
     def screens(self) -> dict[str, Any]:
         """Per quantity: the diagnosis candidates that are the same for every student, screened once."""
         return {}
@@ -376,7 +381,7 @@ def _mistaken_from_own_values(kp: KeyProblem, overrides: dict[str, Any]) -> list
     """
     out = []
     with np.errstate(all="ignore"):
-        for mistake_id, variant, ops in patched_ops(kp.ops):
+        for mistake_id, variant, ops in kp.patched:
             try:
                 trace = kp.reruns.run(ops=ops, overrides=overrides)
             except (ArithmeticError, ValueError, LstmhwError, np.linalg.LinAlgError):
