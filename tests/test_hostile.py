@@ -318,6 +318,10 @@ GENERATED: dict[str, tuple[bytes, list[str]]] = {
         (LSTM_HEAD + f"x: {_values(MOST_STEPS + 1)}\n").encode(),
         [f":5: x: {MOST_STEPS + 1:,} time steps, expected at most {MOST_STEPS:,} (a solution of at most {limits.MAX_TRACE_STEPS:,} steps)"],
     ),
+    "over_mse_terms": (
+        f"solver: mse\npred: {_values(limits.MAX_TRACE_STEPS // 4)}\ny: {_values(limits.MAX_TRACE_STEPS // 4)}\n".encode(),
+        [f":2: pred: {limits.MAX_TRACE_STEPS // 4:,} terms, expected at most {(limits.MAX_TRACE_STEPS - 1) // 4:,}"],
+    ),
     "many_unknown_keys": (
         ("solver: mse\npred: 1\ny: 1\n" + "".join(f"key{i}: {i}\n" for i in range(100_000))).encode(),
         [":4: key0: unknown key", f"(and {limits.MAX_ERRORS_PER_FILE} more: run `lstmhw check` to list them)"],
@@ -551,6 +555,92 @@ def test_hostile_submission_files_in_a_real_batch(tmp_path, good_alone):
     assert result.returncode == 1 and result.stderr == ""
     statuses = {Path(r.split(",")[1]).stem: r.split(",")[2] for r in result.stdout.splitlines()[1:]}
     assert statuses == {**{s: "error" for s in bad}, **{s: "graded" for s in good_alone}}
+
+
+def test_a_bug_in_one_submission_costs_no_one_else(tmp_path, monkeypatch):
+    """If grading one submission trips a bug, it is an error row saying so; the others are graded."""
+    from lstmhw import batch
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for seed in SEEDS.glob("*.yaml"):
+        shutil.copy(seed, subs)
+    shutil.copy(SEEDS / "abuitano.yaml", subs / "unlucky.yaml")
+    real = batch.grade_submission
+
+    def buggy(key, submission, *args, **kwargs):
+        if submission.file.endswith("unlucky.yaml"):
+            raise ZeroDivisionError("a bug")
+        return real(key, submission, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "grade_submission", buggy)
+    result, _ = cli("grade", str(PROBLEMS), str(subs), "--format", "json")
+    assert result.exit_code == 1 and result.stderr == ""
+    rows = _by_stem(json.loads(result.stdout))
+    assert rows["unlucky"]["status"] == "error"
+    assert rows["unlucky"]["error"] == f"{subs / 'unlucky.yaml'}: internal error while grading (ZeroDivisionError: a bug); please report it"
+    assert rows["abuitano"]["status"] == rows["student000"]["status"] == "graded"
+    assert rows["abuitano"]["score"] > 0
+
+
+def test_error_messages_never_echo_much_of_the_file(tmp_path):
+    """A submission linked to a secret file, a 1 MB tag, a 1 MB key: each named in a short line."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("API_TOKEN=" + "s3cr3t" * 50 + "\n")
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "linked.yaml").symlink_to(secret)
+    result, _ = cli("grade", str(PROBLEMS / "p4.yaml"), str(tmp_path / "subs"), "--format", "json")
+    (row,) = json.loads(result.stdout)["submissions"]
+    assert row["status"] == "error" and "the value 'API_TOKEN=" in row["error"]
+    assert row["error"].count("s3cr3t") <= 5 and len(row["error"]) < 200 + len(str(tmp_path)), row["error"]
+
+    for name, text in (("tag", "solver: !" + "t" * 1_000_000 + " mse\n"), ("key", "solver: mse\npred: 1\ny: 1\n? " + "k" * 1_000_000 + "\n: 1\n")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        result, _ = cli("solve", str(path))
+        line = one_line(result.exit_code, result.stdout, result.stderr)
+        assert len(line) < 400 + len(str(path)), len(line)
+        assert ("YAML tag '!ttt" if name == "tag" else "kkkk...: unknown key") in line
+
+
+def test_submission_errors_stop_at_the_cap():
+    from lstmhw.submission import validate_submission_document
+    from lstmhw.yamlio import parse_yaml
+
+    doc = parse_yaml("".join(f"k{i}: 1\n" for i in range(5000)) + "answers: {}\n", "s.yaml")
+    errors = validate_submission_document(doc, ["p4"])
+    assert len(errors) == limits.MAX_ERRORS_PER_FILE
+    assert str(errors[0]) == "s.yaml:1: k0: unknown key, expected one of student, answers, variant"
+
+
+def test_a_solution_longer_than_the_limit_stops_at_the_limit():
+    """The Tracer's backstop, for any solver whose up-front size check misses a case."""
+    from lstmhw.errors import LstmhwError
+    from lstmhw.trace import Tracer
+
+    tracer = Tracer()
+    for n in range(limits.MAX_TRACE_STEPS):
+        tracer.given(f"v[{n}]", 0.0)
+    tracer.given("v[0]", 1.0)  # replacing a step is not a new one
+    with pytest.raises(LstmhwError, match=f"more than {limits.MAX_TRACE_STEPS:,} steps"):
+        tracer.step("one too many", "v[0] + 1", "", ["v[0]"], lambda v: v + 1)
+
+
+def test_a_solver_that_raises_while_reading_gives_a_located_error(tmp_path, monkeypatch):
+    """problem_from_document turns an LstmhwError raised by a solver's read() into a Checker error."""
+    from lstmhw.errors import LstmhwError, ValidationErrors
+    from lstmhw.problem import load_problem
+    from lstmhw.solvers import mse
+
+    def read(c):
+        raise LstmhwError("a trial solve went wrong", path=("pred",))
+
+    monkeypatch.setattr(mse, "read", read)
+    path = tmp_path / "p.yaml"
+    path.write_text("solver: mse\npred: 1\ny: 1\n")
+    with pytest.raises(ValidationErrors) as caught:
+        load_problem(str(path))
+    assert str(caught.value) == f"{path}:2: pred: a trial solve went wrong"
 
 
 def test_check_reads_hostile_submissions(corpus):
