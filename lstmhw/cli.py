@@ -281,6 +281,10 @@ def grade(
     from lstmhw.render.report import REPORT_FORMATS
 
     check_format(format, REPORT_FORMATS)
+    for flag, value in (("--rtol", rtol), ("--atol", atol)):
+        # nan passes Typer's min=0 and marked every answer wrong; inf marked every answer right
+        if value is not None and not 0 <= value < float("inf"):
+            fail(f"{flag}: {value}, expected a finite number ≥ 0")
     if out_dir and format != "gradescope":
         fail("--out-dir goes with --format gradescope")
     unreadable = grade_files(key, submissions, format, details=details, rtol=rtol, atol=atol, digits=digits, out=out, out_dir=out_dir)

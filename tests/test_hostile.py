@@ -691,6 +691,10 @@ FLAG_CASES = [
     (("rnn-gradient", "--activation", "tanh", "--steps", "-1", "--target", "0.01"), ["steps: -1, expected a number ≥ 1"]),
     (("lstm-forward", str(PROBLEMS / "p4.yaml"), "--x", "[[1.5e308, 1.5e308]]", "--y", "0"), ["z_f[1] = W_f·x[1] + U_f·h[0] + b_f overflows float64"]),
     (("lstm-forward", str(PROBLEMS / "p4.yaml"), "--x", "1 2; 3"), ["x[1]: a row of 1 numbers, expected 2 like row 0"]),
+    # a NaN tolerance marked every answer wrong, an infinite one every answer right
+    (("grade", str(PROBLEMS / "p4.yaml"), str(SEEDS / "abuitano.yaml"), "--rtol", "nan"), ["--rtol: nan, expected a finite number ≥ 0"]),
+    (("grade", str(PROBLEMS / "p4.yaml"), str(SEEDS / "abuitano.yaml"), "--rtol", "inf"), ["--rtol: inf, expected a finite number ≥ 0"]),
+    (("grade", str(PROBLEMS / "p4.yaml"), str(SEEDS / "abuitano.yaml"), "--atol", "1e999"), ["--atol: inf, expected a finite number ≥ 0"]),
 ]
 
 
