@@ -142,6 +142,7 @@ PROBLEMS_REFUSED: dict[str, list[str]] = {
     "overflow_in_step": ["overflow_in_step.yaml: sq_err[1] = err[1]² overflows float64", "expected inputs small enough for finite values"],
     "lstm_huge_weights": ["lstm_huge_weights.yaml: z_f[1] = W_f·x[1] + U_f·h[0] + b_f overflows float64", "expected inputs small enough"],
     "adam_huge_gradient": [":12: grad: values so large that S[2] overflows (beyond ±1.8e308), expected smaller numbers"],
+    "adam_huge_weight_decay": [":10: weight_decay: values so large that S[2] overflows (beyond ±1.8e308)"],
     "adam_eps_zero_no_gradient": [":4: eps: 0, but S_corr[1] has a zero entry", "divide by zero; expected eps > 0"],
     "rnn_matrix_overflow": [":8: steps: 100, but P[33] overflows (beyond ±1.8e308), expected fewer steps"],
     # ragged and mis-shaped matrices

@@ -215,6 +215,15 @@ def _read_grads(c: Checker) -> list[tuple[tuple, np.ndarray]]:
     return [(("grad",), grad)] * (steps or 1)
 
 
+def _decay_dominates(params: AdamParams) -> bool:
+    """L2 decay whose λ·W outweighs every gradient: an overflow in V or S is the decay's doing."""
+    if not params.weight_decay or params.decoupled:
+        return False
+    with np.errstate(over="ignore"):
+        decay = float(np.max(np.abs(params.weight_decay * np.asarray(params.W, dtype=float))))
+    return decay > max(float(np.max(np.abs(g))) for g in params.grads)
+
+
 def _finite_run(c: Checker, params: AdamParams) -> bool:
     """Solve once quietly: a value that would be inf or NaN becomes a located error now."""
     tracer = Tracer()
@@ -228,7 +237,12 @@ def _finite_run(c: Checker, params: AdamParams) -> bool:
             c.fail(("eps",), f"0, but S_corr[{k}] has a zero entry (no gradient there yet), so W[{k}] would "
                    "divide by zero; expected eps > 0, e.g. 1e-8")
         else:
-            where = ("lr",) if step.name.startswith("W") else ("grads",) if c.has(("grads",)) else ("grad",)
+            if step.name.startswith(("g_wd", "W_wd")) or _decay_dominates(params):  # λ·W, not the gradient
+                where: tuple = ("weight_decay",)
+            elif step.name.startswith("S_max") and c.has(("S_max",)):
+                where = ("S_max",)
+            else:
+                where = ("lr",) if step.name.startswith("W") else ("grads",) if c.has(("grads",)) else ("grad",)
             c.fail(where, f"values so large that {step.name} overflows (beyond ±1.8e308), expected smaller numbers")
         return False
     return True
