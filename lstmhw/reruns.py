@@ -29,7 +29,6 @@ substitutions) is :func:`lstmhw.solvers.run` itself, remembered.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import OrderedDict
 from typing import Any
 
@@ -67,6 +66,9 @@ class Reruns:
         self._memo: OrderedDict[Any, tuple[Trace | _Failed, int]] = OrderedDict()
         self._held = 0  # bytes, roughly, held by the remembered re-runs
         self._bases: dict[Any, Trace | _Failed] = {}
+        # (id of a base, names substituted) -> the steps to redo, in order (see _plan)
+        self._plans: dict[tuple[int, frozenset[str]], list[tuple[str, Step, bool, bool]]] = {}
+        self._sizes: dict[int, int] = {}  # id of a base -> _size of a re-run from it
 
     def run(self, *, ops: Any = None, overrides: dict[str, Value] | None = None, decimals: int | None = None) -> Trace:
         """``lstmhw.solvers.run(problem, ops=ops, overrides=overrides, decimals=decimals)``, for less."""
@@ -79,7 +81,8 @@ class Reruns:
                 found: Trace | _Failed = self._compute(ops, overrides, decimals)
             except _DETERMINISTIC as exc:  # the same inputs fail the same way
                 found = _Failed(exc)
-            size = _size(found)
+            size = self._sizes.get(id(self._bases.get((ops, decimals))), 0) if self.static and overrides else 0
+            size = size or _size(found)
             self._memo[key] = (found, size)
             self._held += size
             while self._held > self.memo_bytes and len(self._memo) > 1:
@@ -109,23 +112,37 @@ class Reruns:
                 self._bases[key] = _Failed(exc)
         return self._bases[key]
 
+    def _plan(self, base: Trace, names: frozenset[str]) -> list[tuple[str, Step, bool, bool]]:
+        """(name, base step, recompute?, substituted?) for every step a substitution of ``names``
+        changes, in the order the solver made them: the same for every student who answered
+        the same quantities, since the steps do not depend on values."""
+        key = (id(base), names)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            changed: set[str] = set()
+            for name, step in base.steps.items():
+                if step.fn is None:
+                    continue  # problem data: never substituted
+                dirty = not changed.isdisjoint(step.inputs)
+                if dirty or name in names:
+                    plan.append((name, step, dirty, name in names))
+                    changed.add(name)
+            self._plans[key] = plan
+            self._sizes.setdefault(id(base), _size(base))
+        return plan
+
     def _substitute(self, base: Trace, overrides: dict[str, Value], decimals: int | None) -> Trace:
         """``base`` with ``overrides`` substituted and every step downstream of them recomputed."""
         import numpy as np
 
         from lstmhw.errors import LstmhwError
 
+        plan = self._plan(base, frozenset(overrides))
         steps = dict(base.steps)
-        changed: set[str] = set()
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                for name, step in base.steps.items():  # in the order the solver made them
-                    if step.fn is None:
-                        continue  # problem data: never substituted
-                    dirty = not changed.isdisjoint(step.inputs)
-                    if not dirty and name not in overrides:
-                        continue
-                    own = step.own
+                for name, step, dirty, substituted in plan:
                     if dirty:
                         try:
                             own = step.fn(*[steps[i].value for i in step.inputs])
@@ -133,12 +150,15 @@ class Reruns:
                             raise numeric_error(name, step.formula, exc) from None
                         if decimals is not None:
                             own = round_value(own, decimals)
-                    value = overrides[name] if name in overrides else own
-                    steps[name] = _with_values(step, value, own)
-                    changed.add(name)
+                    else:
+                        own = step.own
+                    steps[name] = _with_values(step, overrides[name] if substituted else own, own)
         except LstmhwError as exc:
             raise exc.located(file=getattr(self.problem, "file", None) or None) from None
-        return dataclasses.replace(base, steps=steps)
+        trace = object.__new__(type(base))  # a copy of base with these steps (whatever other fields Trace has)
+        trace.__dict__.update(base.__dict__)
+        trace.__dict__["steps"] = steps
+        return trace
 
 
 def _size(found: Trace | _Failed) -> int:

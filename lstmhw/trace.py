@@ -88,10 +88,12 @@ def round_value(value: Value, decimals: int) -> Value:
 
     if isinstance(value, (bool, np.bool_)) or value is None:
         return value
+    # ndarray.round is what np.round calls (for a Python number, on np.asarray of it),
+    # without np.round's dispatch: the same values, in half the time.
     if isinstance(value, np.ndarray):
-        return value if value.dtype == bool else np.round(value, decimals)
+        return value if value.dtype == bool else value.round(decimals)
     if isinstance(value, (int, float, np.floating, np.integer)):
-        return float(np.round(value, decimals))
+        return float(np.asarray(value).round(decimals))
     return value
 
 
