@@ -94,7 +94,13 @@ def redraw_number(raw: Any, rng: Any, decimals: int) -> Any:
     number = as_number(raw)
     if number == 0:
         return raw
-    units = round(abs(number) * 10**decimals)  # the original in units of the last decimal
+    try:
+        scaled = abs(number) * 10**decimals
+    except OverflowError:  # 1e-320 has 320 decimals: 10**320 is no float
+        return raw
+    if not math.isfinite(scaled):  # 1.7e308 with 2 decimals: too large to draw at all; keep it
+        return raw
+    units = round(scaled)  # the original in units of the last decimal
     low, high = max(1, units // 2), max(units + 2, (3 * units + 1) // 2)
     if high >= 2**53:  # too large to draw exactly; keep it
         return raw
