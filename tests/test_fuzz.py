@@ -67,7 +67,8 @@ def invoke(*args: str):
     return result
 
 
-def check_solve(path: Path, fmt: str = "json") -> None:
+def check_solve(path: Path, fmt: str = "json") -> bool:
+    """True when the file solved."""
     result = invoke("solve", str(path), "--format", fmt)
     assert result.exit_code in (0, 2), (result.exit_code, result.stderr[:3000])
     event(f"solve exit {result.exit_code}")  # --hypothesis-show-statistics: how deep the fuzz got
@@ -81,6 +82,17 @@ def check_solve(path: Path, fmt: str = "json") -> None:
             problem = json.loads(result.stdout)["problems"][0]
             assert problem["asked"] and all(q in problem["quantities"] for q in problem["asked"])
             _all_finite(problem["quantities"])
+    return result.exit_code == 0
+
+
+def check_variant(path: Path, seed: int) -> None:
+    """A problem that solves has variants, and each variant is itself a problem that solves or is refused cleanly."""
+    result = invoke("variant", str(path), "--seed", str(seed))
+    assert result.exit_code == 0 and result.stderr == "", result.stderr[:3000]
+    event("variant written")
+    variant = path.with_name("variant-" + path.name)
+    variant.write_text(result.stdout, encoding="utf-8")
+    check_solve(variant)
 
 
 def check_check(path: Path) -> None:
@@ -259,20 +271,22 @@ def test_generated_problem_documents(workdir, doc):
 
 
 @settings(FUZZ, max_examples=200)
-@given(text=mutated_text(PROBLEM_TEXTS), fmt=st.sampled_from(["json", "json", "table", "markdown", "latex"]))
-def test_mutated_problem_text(workdir, text, fmt):
+@given(text=mutated_text(PROBLEM_TEXTS), fmt=st.sampled_from(["json", "json", "table", "markdown", "latex"]), seed=st.integers(0, 10**9))
+def test_mutated_problem_text(workdir, text, fmt, seed):
     folder, marker = workdir
     path = write(folder, marker, "mutated.yaml", text)
-    check_solve(path, fmt)
+    if check_solve(path, fmt):
+        check_variant(path, seed)
     check_check(path)
 
 
 @settings(FUZZ, max_examples=200)
-@given(data=mutated_data(PROBLEM_TEXTS))
-def test_mutated_problem_data(workdir, data):
+@given(data=mutated_data(PROBLEM_TEXTS), seed=st.integers(0, 10**9))
+def test_mutated_problem_data(workdir, data, seed):
     folder, marker = workdir
     path = write(folder, marker, "mutated_data.yaml", dump(data))
-    check_solve(path)
+    if check_solve(path):
+        check_variant(path, seed)
     check_check(path)
 
 

@@ -765,6 +765,20 @@ def test_adam_with_tiny_betas_is_plain_gradient_descent_by_sign(tmp_path):
     assert q["W[3]"] == [[pytest.approx(1.5, abs=1e-8)]]
 
 
+@pytest.mark.parametrize("extreme", ["1.7e308", "1e-320"])
+def test_variant_of_a_problem_with_extreme_numbers(extreme, tmp_path):
+    """variant crashed (OverflowError, exit 3) redrawing 1.7e308 at 2 decimals or 1e-320 at 320."""
+    path = tmp_path / "p1.yaml"
+    path.write_text((PROBLEMS / "p1.yaml").read_text().replace("W: [[-0.22,", f"W: [[{extreme},"))
+    result, _ = cli("variant", str(path), "--seed", "7")
+    assert result.exit_code == 0, result.stderr
+    w_line = next(line for line in result.stdout.splitlines() if line.startswith("W:"))
+    assert extreme in w_line  # too extreme to redraw: kept as written
+    variant = tmp_path / "v.yaml"
+    variant.write_text(result.stdout)
+    assert cli("solve", str(variant), "--format", "json")[0].exit_code == 0
+
+
 def test_overflowing_student_values_never_earn_ecf_credit():
     """Unit: an infinite candidate (a chain that overflowed) matches no answer."""
     import numpy as np
