@@ -454,12 +454,18 @@ def _matches(
     if key_chains is None or generic is None:  # booleans or words
         yield from _one_by_one(_candidates(kp, q, expected, overrides, own_mistaken), value, expected, wrong, tol)
         return
-    yield from key_chains.matches(value, wrong, tol)
+    blocks = [key_chains]
     if _upstream_answers(kp.trace, q, {name: v for name, v in overrides.items() if name != q}):
         own = [(mistake_id, message, trace[q].own, True) for mistake_id, message, trace in own_mistaken()]
         screened = _screen(own, expected, tol)
-        yield from screened.matches(value, wrong, tol) if screened else _one_by_one(own, value, expected, wrong, tol)
-    yield from generic.matches(value, wrong, tol)
+        if screened is None:  # not all numbers: the same order, these one by one
+            yield from key_chains.matches(value, wrong, tol)
+            yield from _one_by_one(own, value, expected, wrong, tol)
+            yield from generic.matches(value, wrong, tol)
+            return
+        blocks.append(screened)
+    blocks.append(generic)
+    yield from _Screen.joined(blocks).matches(value, wrong, tol)
 
 
 def _one_by_one(
@@ -483,6 +489,16 @@ class _Screen:
     values: np.ndarray
     differs: np.ndarray
 
+    @staticmethod
+    def joined(screens: list["_Screen"]) -> "_Screen":
+        if len(screens) == 1:
+            return screens[0]
+        return _Screen(
+            [label for s in screens for label in s.labels],
+            np.concatenate([s.values for s in screens]),
+            np.concatenate([s.differs for s in screens]),
+        )
+
     def matches(self, value: Any, wrong: np.ndarray, tol: Tolerance) -> Iterator[tuple[str, str, bool, np.ndarray]]:
         if not self.labels:
             return
@@ -501,25 +517,24 @@ def _screen(candidates: list[tuple[str, str, Any, bool]], expected: Any, tol: To
     the key; None when a candidate is not a number (booleans, words) or the key is not."""
     if isinstance(expected, (bool, np.bool_, str)):
         return None
-    labels, values, differs = [], [], []
-    for mistake_id, message, candidate, specific in candidates:
-        if isinstance(candidate, (bool, np.bool_, str)) or not isinstance(candidate, (np.ndarray, float, int, np.number)):
+    shape, n = np.shape(expected), int(np.size(expected))
+    kept = []
+    for candidate in candidates:
+        value = candidate[2]
+        if isinstance(value, (bool, np.bool_, str)) or not isinstance(value, (np.ndarray, float, int, np.number)):
             return None
-        if isinstance(candidate, np.ndarray) and candidate.dtype.kind not in "fiu":
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "fiu":
             return None
-        if np.shape(candidate) != np.shape(expected):
-            continue
-        if isinstance(candidate, (np.ndarray, float)) and not np.all(np.isfinite(candidate)):
-            continue
-        labels.append((mistake_id, message, specific))
-        values.append(np.asarray(candidate, dtype=float).reshape(-1))
-        differs.append(~_close(candidate, expected, tol))
-    n = int(np.size(expected))
-    return _Screen(
-        labels,
-        np.array(values, dtype=float).reshape(len(values), n),
-        np.array(differs, dtype=bool).reshape(len(differs), n),
-    )
+        if np.shape(value) == shape:
+            kept.append(candidate)
+    values = np.array([np.asarray(c[2], dtype=float).reshape(-1) for c in kept], dtype=float).reshape(len(kept), n)
+    # A candidate with an infinite or NaN element is dropped (it could match nothing there anyway).
+    finite = np.isfinite(values).all(axis=1)
+    # ~_close(candidate, expected) for every candidate at once: the same elementwise arithmetic.
+    r = np.asarray(expected, dtype=float).reshape(1, n)
+    with np.errstate(all="ignore"):
+        differs = ~((np.abs(values - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r))
+    return _Screen([(c[0], c[1], c[3]) for c, ok in zip(kept, finite) if ok], values[finite], differs[finite])
 
 
 def _describe(found: list[tuple[str, str, bool]]) -> dict[str, Any]:
