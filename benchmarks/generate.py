@@ -98,13 +98,24 @@ MIX = {
 }
 
 
-def _number(x: float, rng: random.Random) -> str:
-    return repr(round(x, rng.choice((3, 4, 5)))) if rng.random() < 0.5 else repr(x)
+# How a student writes a number down: every digit (copied from a calculator or code), or
+# rounded to 2-6 decimals. Each student has a habit and mostly keeps it.
+HABITS = (None, None, 2, 3, 3, 4, 4, 4, 5, 6)
+
+
+def _writer(rng: random.Random):
+    habit = rng.choice(HABITS)
+
+    def write(x: float) -> str:
+        decimals = habit if rng.random() < 0.8 else rng.choice(HABITS)
+        return repr(x) if decimals is None else repr(round(x, decimals))
+
+    return write
 
 
 def _document(student: str | None, answers: dict[str, Any], nested: bool) -> str:
     lines = [f"student: {student}"] if student else []
-    body = "{" + ", ".join(f'"{q}": {v}' for q, v in answers.items()) + "}"
+    body = "{" + ", ".join(f'"{q}": {v}' if v else f'"{q}":' for q, v in answers.items()) + "}"
     if nested:
         lines += ["answers:", f"  p4: {body}", "  p3: {a: F, b: F, c: T, d: F, e: T}"]
     else:
@@ -116,6 +127,7 @@ def submission_text(n: int, kind: str, p: dict[str, Any], rng: random.Random) ->
     """One submission file's text of the given kind."""
     student = f"student{n:05d}" if rng.random() < 0.7 else None  # else: the file's stem
     right = lstm_answers(p)
+    write = _writer(rng)
     if kind == "unreadable":
         return rng.choice(
             (
@@ -127,30 +139,32 @@ def submission_text(n: int, kind: str, p: dict[str, Any], rng: random.Random) ->
             )
         )
     if kind == "right":
-        answers = {q: repr(v) for q, v in right.items()}
-    elif kind == "rounded":
+        answers = {q: write(v) for q, v in right.items()}
+    elif kind == "rounded":  # every intermediate rounded to d decimals, on paper
         d = rng.choice((2, 3, 4))
         answers = {q: repr(round(v, d)) for q, v in lstm_answers(p, decimals=d).items()}
     elif kind == "mistake":
         wrong = lstm_answers(p, mistake=rng.choice(MISTAKES), decimals=rng.choice((None, 3, 4)))
-        answers = {q: _number(v, rng) for q, v in wrong.items()}
-    elif kind == "ecf":
-        hs = [right["h[1]"] + rng.uniform(0.05, 0.3), right["h[2]"] * rng.uniform(0.2, 0.8)]
-        answers = {"h[1]": _number(hs[0], rng), "h[2]": _number(hs[1], rng), "mse": _number(mse_of(hs, p["y"]), rng)}
+        answers = {q: write(v) for q, v in wrong.items()}
+    elif kind == "ecf":  # wrong hidden states, and the loss right from them
+        hs = [float(write(right["h[1]"] + rng.uniform(0.05, 0.3))), float(write(right["h[2]"] * rng.uniform(0.2, 0.8)))]
+        answers = {"h[1]": repr(hs[0]), "h[2]": repr(hs[1]), "mse": write(mse_of(hs, p["y"]))}
     elif kind == "generic":
-        answers = {q: repr(v) for q, v in right.items()}
+        answers = {q: write(v) for q, v in right.items()}
         q = rng.choice(list(answers))
-        answers[q] = repr(-right[q]) if rng.random() < 0.5 else repr(right[q] * 10.0 ** rng.choice((-1, 1, 2)))
+        answers[q] = write(-right[q]) if rng.random() < 0.5 else write(right[q] * 10.0 ** rng.choice((-1, 1, 2)))
     elif kind == "missing":
-        answers = {q: repr(round(v, 4)) for q, v in right.items()}
-        # Left out, not written as `q: null`: a null answer makes the whole file unreadable.
+        answers = {q: write(v) for q, v in right.items()}
         for q in rng.sample(list(answers), rng.choice((1, 2, 3))):
-            del answers[q]
+            if rng.random() < 0.7:
+                del answers[q]
+            else:
+                answers[q] = ""  # `h[2]:` with nothing after it
     elif kind == "invalid":
-        answers = {q: repr(round(v, 4)) for q, v in right.items()}
+        answers = {q: write(v) for q, v in right.items()}
         answers[rng.choice(list(answers))] = rng.choice(('"about 0.2"', "[0.1, 0.2]", "true", "'1e-3'"))
     elif kind == "nested":
-        answers = {q: repr(round(v, 4)) for q, v in right.items()}
+        answers = {q: write(v) for q, v in right.items()}
         return _document(student, answers, nested=True)
     else:
         raise ValueError(kind)

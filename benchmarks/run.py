@@ -210,6 +210,7 @@ def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]],
     throughput = 2700 / (t3000 - t300)
     rss = max(r.maxrss_mb for r in runs[3000])
     mix = ", ".join(f"{k} {v}" for k, v in sorted(kinds[3000].items(), key=lambda kv: -kv[1]))
+    distinct = len({_answers_text(os.path.join(folders[3000], f)) for f in os.listdir(folders[3000])})
     summary = [
         ["throughput beyond start-up", f"{throughput:,.0f} submissions/s", f"≥ {THROUGHPUT_TARGET:,.0f}", verdict(throughput >= THROUGHPUT_TARGET)],
         ["per submission", f"{1e6 * (t3000 - t300) / 2700:.0f} µs", "", ""],
@@ -221,9 +222,15 @@ def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]],
         table(rows, ["command", "CPU ms", "(IQR)", "max RSS MB", "csv rows"])
         + "\n\n"
         + table(summary, ["figure", "measured", "target", ""])
-        + f"\nthe class of 3,000: {mix}"
+        + f"\nthe class of 3,000: {mix}; {distinct:,} distinct answer texts"
     )
     return rows, ok, text
+
+
+def _answers_text(path: str) -> str:
+    """A submission's text without its student line: equal for students who wrote the same answers."""
+    with open(path, encoding="utf-8") as handle:
+        return "".join(line for line in handle if not line.startswith("student:"))
 
 
 # ----------------------------------------------------------------------------- 3. scaling
