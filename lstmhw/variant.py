@@ -95,8 +95,8 @@ def redraw_number(raw: Any, rng: Any, decimals: int) -> Any:
     if number == 0:
         return raw
     try:
-        scaled = abs(number) * 10**decimals
-    except OverflowError:  # 1e-320 has 320 decimals: 10**320 is no float
+        scaled = float(abs(number) * 10**decimals)
+    except OverflowError:  # 1e-320 has 320 decimals: 10**320 (or 2·10**320) is no float
         return raw
     if not math.isfinite(scaled):  # 1.7e308 with 2 decimals: too large to draw at all; keep it
         return raw
