@@ -765,11 +765,17 @@ def test_adam_with_tiny_betas_is_plain_gradient_descent_by_sign(tmp_path):
     assert q["W[3]"] == [[pytest.approx(1.5, abs=1e-8)]]
 
 
-@pytest.mark.parametrize("extreme", ["1.7e308", "1e-320"])
-def test_variant_of_a_problem_with_extreme_numbers(extreme, tmp_path):
-    """variant crashed (OverflowError, exit 3) redrawing 1.7e308 at 2 decimals or 1e-320 at 320."""
-    path = tmp_path / "p1.yaml"
-    path.write_text((PROBLEMS / "p1.yaml").read_text().replace("W: [[-0.22,", f"W: [[{extreme},"))
+@pytest.mark.parametrize("problem, old, new, extreme", [
+    ("p1", "W: [[-0.22,", "W: [[1.7e308,", "1.7e308"),
+    ("p1", "W: [[-0.22,", "W: [[1e-320,", "1e-320"),
+    ("p4", "W: {f: [[1,", "W: {f: [[1e-320,", "1e-320"),  # a whole number beside it: 2·10**320 is no float either
+])
+def test_variant_of_a_problem_with_extreme_numbers(problem, old, new, extreme, tmp_path):
+    """variant crashed (OverflowError, exit 3) redrawing 1.7e308 at 2 decimals or anything at 320."""
+    path = tmp_path / f"{problem}.yaml"
+    text = (PROBLEMS / f"{problem}.yaml").read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
     result, _ = cli("variant", str(path), "--seed", "7")
     assert result.exit_code == 0, result.stderr
     w_line = next(line for line in result.stdout.splitlines() if line.startswith("W:"))
