@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+import numpy as np
+
 from lstmhw.solvers import run, solver_module
 from lstmhw.trace import Step, Trace, Value, numeric_error, round_value
 
@@ -63,7 +65,8 @@ class Reruns:
         self.problem = problem
         self.static = bool(getattr(solver_module(problem.solver), "STATIC_STEPS", False))
         self.memo_bytes = memo_bytes
-        self._memo: OrderedDict[Any, tuple[Trace | _Failed, int]] = OrderedDict()
+        # key -> (trace or failure, its size, the ops: kept alive, as the key holds only their id)
+        self._memo: OrderedDict[Any, tuple[Trace | _Failed, int, Any]] = OrderedDict()
         self._held = 0  # bytes, roughly, held by the remembered re-runs
         self._bases: dict[Any, Trace | _Failed] = {}
         # (id of a base, names substituted) -> the steps to redo, in order (see _plan)
@@ -83,7 +86,7 @@ class Reruns:
                 found = _Failed(exc)
             size = self._sizes.get(id(self._bases.get((ops, decimals))), 0) if self.static and overrides else 0
             size = size or _size(found)
-            self._memo[key] = (found, size)
+            self._memo[key] = (found, size, ops)
             self._held += size
             while self._held > self.memo_bytes and len(self._memo) > 1:
                 self._held -= self._memo.popitem(last=False)[1][1]
@@ -134,8 +137,6 @@ class Reruns:
 
     def _substitute(self, base: Trace, overrides: dict[str, Value], decimals: int | None) -> Trace:
         """``base`` with ``overrides`` substituted and every step downstream of them recomputed."""
-        import numpy as np
-
         from lstmhw.errors import LstmhwError
 
         plan = self._plan(base, frozenset(overrides))
@@ -178,22 +179,26 @@ def _with_values(step: Step, value: Value, own: Value) -> Step:
 
 
 def _key(ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> Any:
-    """What a re-run depends on, hashable and exact (bytes, not rounded floats); None if unknown."""
-    import numpy as np
+    """What a re-run depends on, hashable and exact (bytes, not rounded floats); None if unknown.
 
+    The ops by identity (each memo entry keeps its ops alive, so an id is not reused while
+    an entry has it); grading passes the same ops objects for every student.
+    """
     items = []
     for name, value in (overrides or {}).items():
-        if isinstance(value, np.ndarray):
+        kind = type(value)
+        if kind is np.ndarray:
             if value.dtype.hasobject:
                 return None
-            fingerprint: Any = (value.dtype.str, value.shape, value.tobytes())
-        elif type(value) in (float, int, bool, str, np.float64, np.bool_):
-            fingerprint = (type(value), float.hex(value) if isinstance(value, float) else repr(value))
+            items.append((name, value.dtype.str, value.shape, value.tobytes()))
+        elif kind is float:
+            items.append((name, "float", value.hex()))  # hex: -0.0 is not 0.0
+        elif kind in _PLAIN_TYPES:
+            items.append((name, kind.__name__, repr(value)))
         else:
             return None
-        items.append((name, fingerprint))
-    try:
-        hash(ops)
-    except TypeError:
-        return None
-    return (ops, decimals, tuple(sorted(items)))
+    items.sort()  # names are unique: only they are compared
+    return (id(ops), decimals, tuple(items))
+
+
+_PLAIN_TYPES = (int, bool, str, np.float64, np.bool_)
