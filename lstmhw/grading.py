@@ -19,7 +19,9 @@ chains) is computed once per key in :class:`KeyProblem`, not per student.
 
 from __future__ import annotations
 
+import copy
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -111,6 +113,11 @@ class KeyProblem:
     def patched(self) -> list[tuple[str, Any, Any]]:
         """(mistake id, variant, ops with the mistake) for every mistake that applies: made once per key."""
         return list(patched_ops(self.ops))
+
+    @cached_property
+    def graded(self) -> OrderedDict[Any, dict[str, QuantityResult]]:
+        """Results by the exact answers that earned them (see :func:`grade_problem`)."""
+        return OrderedDict()
 
     @cached_property
     def screens(self) -> dict[str, Any]:
@@ -245,6 +252,83 @@ def grade_submission(key: Key, submission: Submission, options: Options | None =
 
 
 def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:
+    """Every asked quantity of one problem; the same answers are graded once per key.
+
+    Students who write the same answers get the same verdicts (a class repeats itself: the
+    right answer to every digit, the same rounding, the same mistake), so results are
+    remembered per key problem under the exact answers and options, and each student gets
+    their own copy. Bounded: answers of many numbers are not remembered, nor more than
+    GRADED_MEMO sets of answers.
+    """
+    memo_key = _answers_key(kp, raw_answers, options)
+    if memo_key is None:
+        return _grade_problem(kp, raw_answers, options)
+    found = kp.graded.get(memo_key)
+    if found is not None:
+        kp.graded.move_to_end(memo_key)
+        return {q: _copy_result(r) for q, r in found.items()}
+    results = _grade_problem(kp, raw_answers, options)
+    kp.graded[memo_key] = {q: _copy_result(r) for q, r in results.items()}
+    if len(kp.graded) > GRADED_MEMO:
+        kp.graded.popitem(last=False)
+    return results
+
+
+GRADED_MEMO = 4096  # sets of answers remembered per key problem
+GRADED_MEMO_NUMBERS = 256  # answers with more numbers than this (big matrices) are not remembered
+
+
+class _Unremembered(Exception):
+    pass
+
+
+def _answers_key(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> Any:
+    """The exact answers to the asked quantities and every option, hashable; None if not remembered."""
+    try:
+        count = [0]
+        answers = tuple((q, _frozen(raw_answers[q], count)) for q in kp.problem.ask if q in raw_answers)
+        key = (tuple(vars(options).items()), answers)
+        hash(key)
+    except (_Unremembered, TypeError):
+        return None
+    return key
+
+
+def _frozen(value: Any, count: list[int]) -> Any:
+    """A raw YAML answer as a hashable value that tells apart everything grading could (1 from 1.0, 0.0 from -0.0)."""
+    count[0] += 1
+    if count[0] > GRADED_MEMO_NUMBERS:
+        raise _Unremembered
+    kind = type(value)
+    if kind is float:
+        return ("float", value.hex())
+    if kind in (int, bool, str) or value is None:
+        return (kind.__name__, value)
+    if kind is list:
+        return ("list", *(_frozen(v, count) for v in value))
+    if kind is dict:
+        return ("dict", *((k, _frozen(v, count)) for k, v in value.items()))
+    raise _Unremembered
+
+
+def _copy_result(result: QuantityResult) -> QuantityResult:
+    """A copy sharing no list, dict or array with ``result`` (whatever fields it has)."""
+    new = object.__new__(type(result))
+    new.__dict__.update({name: _copy_data(value) for name, value in vars(result).items()})
+    return new
+
+
+def _copy_data(value: Any) -> Any:
+    if type(value) is dict:
+        return {k: _copy_data(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_data(v) for v in value]
+    if isinstance(value, (dict, list, set, np.ndarray)):
+        return copy.deepcopy(value)
+    return value
+
+
+def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:
     problem, tol = kp.problem, kp.tol
     results: dict[str, QuantityResult] = {}
     coerced: dict[str, Any] = {}
