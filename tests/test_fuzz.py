@@ -265,7 +265,7 @@ def write(folder: Path, marker: Path, name: str, text: str) -> Path:
 
 
 # ----------------------------------------------------------------------------- problem files
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=120)
 @given(doc=problem_documents())
 def test_generated_problem_documents(workdir, doc):
     folder, marker = workdir
@@ -274,7 +274,7 @@ def test_generated_problem_documents(workdir, doc):
     check_check(path)
 
 
-@settings(FUZZ, max_examples=200)
+@settings(FUZZ, max_examples=160)
 @given(text=mutated_text(PROBLEM_TEXTS), fmt=st.sampled_from(["json", "json", "table", "markdown", "latex"]), seed=st.integers(0, 10**9))
 def test_mutated_problem_text(workdir, text, fmt, seed):
     folder, marker = workdir
