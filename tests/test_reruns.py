@@ -122,3 +122,27 @@ def test_memory_is_bounded():
     for k in range(200):
         reruns.run(overrides={"h[1]": np.array([k / 1000])})
     assert reruns._held <= 50_000 and len(reruns._memo) < 200
+
+
+@pytest.mark.parametrize("make", [_p4, _k3])
+def test_every_mistake_from_own_values_equals_full_run(make):
+    """Mistaken re-runs take untouched steps from the plain re-run: still bit for bit the full run."""
+    problem = make()
+    base = run(problem)
+    rng = np.random.default_rng(7)
+    answer_sets = []
+    for k in range(12):
+        overrides = {}
+        for name in problem.ask:
+            if rng.random() < 0.7:
+                value = base.value(name)
+                noisy = np.asarray(value) + rng.normal(0, 0.2, np.shape(value))
+                overrides[name] = float(noisy) if np.ndim(value) == 0 else noisy
+        answer_sets.append(overrides)
+    answer_sets.append({problem.ask[0]: np.full(np.shape(base.value(problem.ask[0])), 1e200)})  # overflows downstream
+    reruns = Reruns(problem)
+    mistakes = [ops for _, _, ops in patched_ops(solver_module(problem.solver).OPS)]
+    for overrides in answer_sets:
+        for ops in mistakes:
+            expected = _outcome(lambda: run(problem, ops=ops, overrides=overrides))
+            assert_same_trace(expected, _outcome(lambda: reruns.run(ops=ops, overrides=overrides)))

@@ -9,8 +9,11 @@ A solver is a module with:
 - ``solve(params, tracer, ops)``: the solution in plain NumPy, step by step;
 - ``TEMPLATE``: a commented problem file for ``lstmhw new``;
 - ``STATIC_STEPS = True`` (optional) when the steps it makes (names, inputs,
-  functions, notes) never depend on the values, only on the shapes: grading
-  then re-runs only the steps downstream of a student's answers (:mod:`lstmhw.reruns`).
+  functions, notes) never depend on the values, only on the shapes, and a
+  step's function uses the same ``OPS`` operations whatever the values: grading
+  then re-runs only the steps downstream of a student's answers, and takes a
+  mistaken chain's steps that do not use the mistake from the plain one
+  (:mod:`lstmhw.reruns`).
 
 Adding a solver means one new module and one line in ``SOLVERS``.
 """
