@@ -173,12 +173,12 @@ def _coerce(raw: Any, expected: Any) -> tuple[Any, str | None]:
         return None, f"{raw!r}, expected one of the words the problem uses (e.g. {expected!r})"
     if value is None or isinstance(value, (bool, str)):
         return None, f"{raw!r}, expected a number" + ("" if np.ndim(expected) == 0 else " or a list of numbers")
+    words = _words(value)
+    if words:  # [0.5298, oops]; and NumPy would read '1e999', 'nan' or 400 digits as inf/nan
+        return None, f"{_short(words[0])} in a list, expected numbers only"
     try:
         array = np.asarray(value, dtype=float)
     except ValueError:
-        words = _words(value)
-        if words:  # [0.5298, oops]: a word, not a ragged list
-            return None, f"{words[0]!r} in a list, expected numbers only"
         return None, "a ragged list, expected a rectangular list of numbers"
     target = np.asarray(expected, dtype=float)
     if array.shape != target.shape:
@@ -191,6 +191,11 @@ def _coerce(raw: Any, expected: Any) -> tuple[Any, str | None]:
     if target.ndim == 0:
         return float(array), None
     return array, None
+
+
+def _short(word: str) -> str:
+    text = repr(word)
+    return text if len(text) <= 40 else text[:37] + "...'"
 
 
 def _words(value: Any) -> list[str]:
