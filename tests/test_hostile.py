@@ -435,6 +435,7 @@ SUBMISSIONS_GRADED: dict[str, dict[str, dict[str, str]]] = {
     "wrong_shape": {"p1": {"W[2]": "invalid"}, "p4": GOOD_P4},
     "three_dimensional": {"p1": {"S[2]": "invalid"}, "p4": GOOD_P4},
     "words": {"p4": {"h[1]": "invalid", "h[2]": "invalid", "mse": "correct"}},
+    "inf_text_in_matrix": {"p1": {"V[2]": "invalid", "S[2]": "invalid", "W[2]": "invalid"}, "p4": GOOD_P4},
     "booleans_swapped": {"p3": {"a": "invalid", "b": "correct"}, "p4": {"h[1]": "invalid", "h[2]": "correct", "mse": "correct"}},
     "blank_answers": {"p4": {"h[1]": "correct"}},
     "empty_answers": {},
@@ -446,6 +447,9 @@ REASONS = {  # why an invalid answer is invalid, as the report says
     ("ragged_matrix", "p1", "V[2]"): "a ragged list, expected a rectangular list of numbers",
     ("wrong_shape", "p1", "W[2]"): "shape (3, 3), expected (2, 3)",
     ("words", "p4", "h[2]"): "'oops' in a list, expected numbers only",
+    ("inf_text_in_matrix", "p1", "V[2]"): "'1e999' in a list, expected numbers only",
+    ("inf_text_in_matrix", "p1", "S[2]"): "'nan' in a list, expected numbers only",
+    ("inf_text_in_matrix", "p1", "W[2]"): "'999999999999999999999999999999999999...' in a list",
     ("booleans_swapped", "p3", "a"): "0.5, expected true or false",
 }
 
