@@ -198,8 +198,11 @@ class Reruns:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
                 for name, step, dirty, substituted, same in plan:
                     if same and reference is not None:
-                        own = reference.steps[name].own
-                    elif dirty:
+                        # The reference's step: the same values, and a function that computes
+                        # what this one does (it does not use the mistake).
+                        steps[name] = reference.steps[name]
+                        continue
+                    if dirty:
                         try:
                             own = step.fn(*[steps[i].value for i in step.inputs])
                         except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
