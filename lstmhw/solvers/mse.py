@@ -28,8 +28,10 @@ _REDUCTION_TEX = {"mean": r"\frac{{1}}{{{n}}}", "sum": "", "half-sum": r"\frac{{
 
 def reduce_squares(squares: Sequence[np.ndarray], reduction: str) -> float:
     """Σ of every squared error, divided by n (mean), by 2 (half-sum) or not at all."""
-    total = float(sum(np.sum(s) for s in squares))
-    n = sum(np.size(s) for s in squares)
+    # np.sum / np.size of a Python float (each term of a scalar loss) are np.float64(s) and 1:
+    # written out, the same values and float64 arithmetic without NumPy's dispatch.
+    total = float(sum(np.float64(s) if type(s) is float else np.sum(s) for s in squares))
+    n = sum(1 if type(s) is float else np.size(s) for s in squares)
     if reduction == "mean":
         return total / n
     if reduction == "half-sum":
