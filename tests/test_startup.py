@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("numpy", "yaml", "rich", "pydantic")
 
 
@@ -28,3 +30,30 @@ def test_version_needs_no_heavy_module():
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("lstmhw ")
     assert len(lines) == 1, f"--version loaded: {lines[1:]}"
+
+
+def _modules_loaded_by(*argv: str) -> list[str]:
+    """The heavy top-level modules loaded by running ``lstmhw ARGV`` through the console entry point."""
+    code = (
+        "import io, sys\nfrom lstmhw.cli import main\n"
+        f"sys.argv = ['lstmhw', *{list(argv)!r}]\n"
+        "out = sys.stdout\nsys.stdout = io.StringIO()\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stdout = out\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return [m for m in result.stdout.strip().split(",") if m]
+
+
+def test_help_needs_no_heavy_module():
+    assert _modules_loaded_by("--help") == []
+    for command in ("solve", "grade", "lstm-forward", "adam"):
+        assert _modules_loaded_by(command, "--help") == [], command
+
+
+def test_json_and_csv_output_need_no_rich():
+    assert "rich" not in _modules_loaded_by("solve", "problems/p4.yaml", "--format", "json")
+    seed = "tests/fixtures/seeds/abuitano.yaml"
+    assert "rich" not in _modules_loaded_by("grade", "problems/p4.yaml", seed, "--format", "csv")
+    assert "rich" not in _modules_loaded_by("grade", "problems/p4.yaml", seed, "--format", "json")
