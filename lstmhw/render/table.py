@@ -29,7 +29,24 @@ def make_console(file: Any = None) -> Any:
     )
 
 
-def trace_tables(trace: Trace, digits: int) -> list[Any]:
+# What a step table needs besides its value column: borders and padding (16, or 19 with a
+# "why" column), the mark (1), a formula column kept readable (20) and a "why" one (24).
+FRAME, FRAME_WITH_NOTES, MARK, FORMULA_MIN, NOTES_MIN = 16, 19, 1, 20, 24
+VALUE_MIN = 24
+
+
+def value_width(steps: Sequence[Any], console_width: int | None, has_notes: bool) -> int | None:
+    """The widest value that fits its column beside the others; None for no limit."""
+    if console_width is None:
+        return None
+    names = max((len(s.name) for s in steps), default=0)
+    others = (FRAME_WITH_NOTES + NOTES_MIN if has_notes else FRAME) + MARK + names + FORMULA_MIN
+    return max(VALUE_MIN, console_width - others)
+
+
+def trace_tables(trace: Trace, digits: int, console_width: int | None = None) -> list[Any]:
+    """The step tables of a trace; with ``console_width``, a value too wide for its column
+    (which Rich would cut short with "…") is summarized instead."""
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
@@ -46,10 +63,11 @@ def trace_tables(trace: Trace, digits: int) -> list[Any]:
         has_notes = any(s.note for s in steps)
         if has_notes:
             table.add_column("why")
+        width = value_width(steps, console_width, has_notes)
         for step in steps:
             mark = ASKED if step.name in asked else ""
             style = "bold yellow" if mark else ("dim" if step.given else None)
-            cells = [mark, step.name, step.formula, value_text(step.value, digits)]
+            cells = [mark, step.name, step.formula, value_text(step.value, digits, width)]
             if has_notes:
                 cells.append(step.note)
             # Text, not str: Rich would read "[t]" in a formula or note as markup and drop it.
@@ -64,7 +82,7 @@ def render_traces(traces: Sequence[Trace], digits: int, console: Any) -> None:
     for n, trace in enumerate(traces):
         if n:
             console.print()
-        for item in trace_tables(trace, digits):
+        for item in trace_tables(trace, digits, console.width):
             console.print(item)
 
 

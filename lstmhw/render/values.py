@@ -37,8 +37,12 @@ def number_text(x: float, digits: int) -> str:
     return f"{x:.{digits}f}"
 
 
-def value_text(value: Any, digits: int) -> str:
-    """A readable rendering: a 1-element vector as a number, matrices row per line."""
+def value_text(value: Any, digits: int, width: int | None = None) -> str:
+    """A readable rendering: a 1-element vector as a number, matrices row per line.
+
+    More than SUMMARY_ELEMENTS values, or (given ``width``) a line wider than ``width``
+    characters, is summarized: shape, first values, min, max and norm.
+    """
     import numpy as np
 
     if isinstance(value, (bool, np.bool_)):
@@ -53,15 +57,26 @@ def value_text(value: Any, digits: int) -> str:
     if array.ndim == 0 or array.size == 1:
         return number_text(float(array.reshape(-1)[0]), digits)
     if array.size > SUMMARY_ELEMENTS:
-        flat = array.reshape(-1)
-        head = ", ".join(number_text(float(v), digits) for v in flat[:3])
-        return (
-            f"{'×'.join(map(str, array.shape))} values [{head}, …]  "
-            f"min {number_text(float(flat.min()), digits)}  max {number_text(float(flat.max()), digits)}  "
-            f"‖·‖ {number_text(float(np.linalg.norm(flat)), digits)}"
-        )
+        return summary_text(array, digits)
     if array.ndim == 1:
-        return "[" + ", ".join(number_text(float(v), digits) for v in array) + "]"
-    cells = [[number_text(float(v), digits) for v in row] for row in array]
-    width = max(len(c) for row in cells for c in row)
-    return "\n".join("[" + "  ".join(c.rjust(width) for c in row) + "]" for row in cells)
+        text = "[" + ", ".join(number_text(float(v), digits) for v in array) + "]"
+    else:
+        cells = [[number_text(float(v), digits) for v in row] for row in array]
+        cell = max(len(c) for row in cells for c in row)
+        text = "\n".join("[" + "  ".join(c.rjust(cell) for c in row) + "]" for row in cells)
+    if width is not None and max(len(line) for line in text.split("\n")) > width:
+        return summary_text(array, digits)
+    return text
+
+
+def summary_text(array: Any, digits: int) -> str:
+    """Shape, the first three values, min, max and 2-norm, on one line."""
+    import numpy as np
+
+    flat = array.reshape(-1)
+    head = ", ".join(number_text(float(v), digits) for v in flat[:3])
+    return (
+        f"{'×'.join(map(str, array.shape))} values [{head}, …]  "
+        f"min {number_text(float(flat.min()), digits)}  max {number_text(float(flat.max()), digits)}  "
+        f"‖·‖ {number_text(float(np.linalg.norm(flat)), digits)}"
+    )
