@@ -276,7 +276,40 @@ def scaling(rounds: int, workdir: str, startup_cpu: float) -> tuple[str, bool]:
         + f"\nH = 4 → 256 (64× the elements per vector, 4,096× per U matrix): the cost of a step grows {growth:.1f}×"
     )
     table_text, table_ok = table_summaries(files)
-    return text + "\n\n" + table_text, ok and table_ok
+    return text + "\n\n" + phases(files, rounds) + "\n\n" + table_text, ok and table_ok
+
+
+def phases(files: dict[tuple[int, int], str], rounds: int) -> str:
+    """Where the time of T = 1,000 goes, in this process: reading, solving, writing the JSON.
+
+    Solving is NumPy per step (the cost hardly grows with H); the JSON text grows with the
+    number of values (11 values of H numbers per step), written by C-level joins.
+    """
+    sys.path.insert(0, ROOT)
+    from lstmhw.files import load_problems
+    from lstmhw.render.json import render_traces
+    from lstmhw.solvers import run
+
+    rows = []
+    for H in HIDDEN:
+        times: dict[str, list[float]] = {"read": [], "solve": [], "json": []}
+        size = 0
+        for _ in range(max(3, rounds // 3)):
+            t0 = time.process_time()
+            problems = load_problems([files[1000, H]])
+            t1 = time.process_time()
+            traces = [run(p) for p in problems]
+            t2 = time.process_time()
+            size = len(render_traces(traces))
+            t3 = time.process_time()
+            times["read"].append(t1 - t0)
+            times["solve"].append(t2 - t1)
+            times["json"].append(t3 - t2)
+        read, solve, js = (statistics.median(times[k]) for k in ("read", "solve", "json"))
+        rows.append([f"T = 1,000  H = {H:>3}", f"{1000 * read:.0f}", f"{1000 * solve:.0f}", f"{1e6 * solve / 1000:.0f}", f"{1000 * js:.0f}", f"{size / 1e6:.1f} MB"])
+    return "in this process, T = 1,000: reading the file, solving, writing the JSON text (medians)\n" + table(
+        rows, ["", "read ms", "solve ms", "solve µs/step", "json ms", "json size"]
+    )
 
 
 def table_summaries(files: dict[tuple[int, int], str]) -> tuple[str, bool]:
