@@ -115,8 +115,9 @@ class KeyProblem:
         return list(patched_ops(self.ops))
 
     @cached_property
-    def graded(self) -> OrderedDict[Any, dict[str, QuantityResult]]:
-        """Results by the exact answers that earned them (see :func:`grade_problem`)."""
+    def graded(self) -> OrderedDict[Any, tuple[dict[str, QuantityResult], int]]:
+        """Results (and their rough size) by the exact answers that earned them (see :func:`grade_problem`)."""
+        self.graded_bytes = 0
         return OrderedDict()
 
     @cached_property
@@ -262,8 +263,8 @@ def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options)
     Students who write the same answers get the same verdicts (a class repeats itself: the
     right answer to every digit, the same rounding, the same mistake), so results are
     remembered per key problem under the exact answers and options, and each student gets
-    their own copy. Bounded: answers of many numbers are not remembered, nor more than
-    GRADED_MEMO sets of answers.
+    their own copy. Bounded: answers of many numbers are not remembered, and the results
+    remembered per key problem hold about GRADED_MEMO_BYTES at most (oldest first out).
     """
     memo_key = _answers_key(kp, raw_answers, options)
     if memo_key is None:
@@ -271,16 +272,23 @@ def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options)
     found = kp.graded.get(memo_key)
     if found is not None:
         kp.graded.move_to_end(memo_key)
-        return {q: _copy_result(r) for q, r in found.items()}
+        return {q: _copy_result(r) for q, r in found[0].items()}
     results = _grade_problem(kp, raw_answers, options)
-    kp.graded[memo_key] = {q: _copy_result(r) for q, r in results.items()}
-    if len(kp.graded) > GRADED_MEMO:
-        kp.graded.popitem(last=False)
+    size = sum(_result_size(r) for r in results.values())
+    kp.graded[memo_key] = ({q: _copy_result(r) for q, r in results.items()}, size)
+    kp.graded_bytes += size
+    while kp.graded_bytes > GRADED_MEMO_BYTES and len(kp.graded) > 1:
+        kp.graded_bytes -= kp.graded.popitem(last=False)[1][1]
     return results
 
 
-GRADED_MEMO = 4096  # sets of answers remembered per key problem
+GRADED_MEMO_BYTES = 16 * 1024 * 1024  # roughly, results remembered per key problem
 GRADED_MEMO_NUMBERS = 256  # answers with more numbers than this (big matrices) are not remembered
+
+
+def _result_size(result: QuantityResult) -> int:
+    """Roughly the bytes a remembered result holds: its values and per-element verdicts."""
+    return 600 + 40 * (int(np.size(result.expected)) if isinstance(result.expected, list) else 1) + 250 * len(result.elements or ())
 
 
 class _Unremembered(Exception):
