@@ -62,6 +62,7 @@ class QuantityResult:
     elements: list[dict[str, Any]] | None = None
     ecf: dict[str, Any] | None = None  # the student's values the ECF value was computed from
     reason: str | None = None  # why an answer is invalid
+    read_from: str | None = None  # the student's own name for it, when not written as asked ("h1")
 
 
 @dataclass
@@ -250,11 +251,45 @@ def grade_submission(key: Key, submission: Submission, options: Options | None =
         return SubmissionResult(submission.student, submission.file, "error", f"variant {submission.variant}: {exc}", 0.0, key.max_score)
     problems = {}
     for pid, kp in graded_key.problems.items():
-        problems[pid] = grade_problem(kp, submission.answers.get(pid, {}), options)
+        answers, renamed = match_names(submission.answers.get(pid, {}), kp.problem.ask)
+        problems[pid] = grade_problem(kp, answers, options)
+        for quantity, written in renamed.items():
+            problems[pid][quantity].read_from = written
     score = sum(r.points for results in problems.values() for r in results.values())
     return SubmissionResult(
         submission.student, submission.file, "graded", None, score, graded_key.max_score, problems, submission.variant
     )
+
+
+def _plain_name(name: str) -> str:
+    """``h[1]``, ``H1`` and ``h_1`` all become ``h1``: what a name says without its punctuation."""
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def match_names(answers: dict[str, Any], asked: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Answers under the asked names, reading ``h1`` or ``H[1]`` as ``h[1]`` when that is unambiguous.
+
+    A careful grader reads the student's ``h1`` as h[1] instead of marking it missing.
+    Only a name that is not itself asked, whose plain form matches exactly one asked
+    quantity that has no answer of its own, is read this way.  Returns the answers and
+    {quantity: the name the student wrote}.
+    """
+    unanswered = [q for q in asked if q not in answers]
+    if not unanswered:
+        return answers, {}
+    by_plain: dict[str, list[str]] = {}
+    for q in asked:
+        by_plain.setdefault(_plain_name(q), []).append(q)
+    matched = dict(answers)
+    renamed: dict[str, str] = {}
+    for written in answers:
+        if written in asked:
+            continue
+        candidates = by_plain.get(_plain_name(written), [])
+        if len(candidates) == 1 and candidates[0] in unanswered and candidates[0] not in renamed:
+            matched[candidates[0]] = answers[written]
+            renamed[candidates[0]] = written
+    return matched, renamed
 
 
 def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:

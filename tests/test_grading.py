@@ -270,3 +270,22 @@ def test_csv_details_has_a_row_per_quantity_with_the_diagnosis():
     assert rows["h[1]"]["verdict"] == "incorrect" and rows["h[1]"]["mistake"] == "sigmoid-sign-flipped"
     assert "sign of the exponent is flipped" in rows["h[1]"]["message"]
     assert rows["mse"]["verdict"] == "correct-ecf" and float(rows["mse"]["points"]) == 1
+
+
+def test_names_written_without_brackets_are_read_as_the_asked_quantity(write):
+    sub = write("h1.yaml", "answers:\n  h1: 0.2174\n  H[2]: -0.1899\n  MSE: 0.53\n  extra: 5\n")
+    result = run_cli("grade", P4, sub, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    p4 = json.loads(result.stdout)["submissions"][0]["problems"]["p4"]
+    assert {q: r["verdict"] for q, r in p4.items()} == dict.fromkeys(["h[1]", "h[2]", "mse"], "correct")
+    assert p4["h[1]"]["read_from"] == "h1" and p4["mse"]["read_from"] == "MSE"
+
+
+def test_an_exact_name_wins_over_a_near_one():
+    from lstmhw.grading import match_names
+
+    answers, renamed = match_names({"h[1]": 0.2, "h1": 0.9, "h2": 0.3}, ["h[1]", "h[2]"])
+    assert answers["h[1]"] == 0.2 and answers["h[2]"] == 0.3 and renamed == {"h[2]": "h2"}
+    # two asked names with the same plain form: neither is guessed
+    answers, renamed = match_names({"v1": 1.0}, ["V[1]", "v_1"])
+    assert renamed == {} and "V[1]" not in answers

@@ -439,7 +439,7 @@ SUBMISSIONS_GRADED: dict[str, dict[str, dict[str, str]]] = {
     "booleans_swapped": {"p3": {"a": "invalid", "b": "correct"}, "p4": {"h[1]": "invalid", "h[2]": "correct", "mse": "correct"}},
     "blank_answers": {"p4": {"h[1]": "correct"}},
     "empty_answers": {},
-    "unknown_quantities": {"p4": {"mse": "correct"}},
+    "unknown_quantities": {"p4": {"h[1]": "correct", "mse": "correct"}},  # h1 is read as h[1]; h[3] and p9 are ignored
     "empty_list_answer": {"p4": {"h[1]": "invalid", "mse": "correct"}},
 }
 REASONS = {  # why an invalid answer is invalid, as the report says

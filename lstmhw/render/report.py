@@ -38,6 +38,8 @@ def result_data(result: SubmissionResult) -> dict[str, Any]:
                 entry["elements"] = r.elements
             if r.reason:
                 entry["reason"] = r.reason
+            if r.read_from:
+                entry["read_from"] = r.read_from
             problems[pid][q] = entry
     data = {
         "student": result.student,
@@ -111,6 +113,8 @@ def quantity_line(q: str, r: Any, digits: int = 4) -> str:
         parts.append(f"— right from your own {used}")
     if r.reason:
         parts.append(f"— {r.reason}")
+    if r.read_from:
+        parts.append(f"(your '{r.read_from}' was read as '{q}')")
     if r.diagnosis:
         parts.append(f"— {r.diagnosis['message']}")
     if r.elements and r.verdict == "incorrect":
@@ -185,6 +189,8 @@ def render_table(results: Sequence[SubmissionResult], problem_ids: Sequence[str]
                 why = res.diagnosis["message"] if res.diagnosis else (res.reason or "")
                 if res.ecf:
                     why = "right from your own " + ", ".join(res.ecf["from"])
+                if res.read_from:
+                    why = f"(read from '{res.read_from}') {why}".strip()
                 style = {"correct": "green", "correct-ecf": "cyan", "incorrect": "red"}.get(res.verdict, "yellow")
                 cells = (
                     pid, q, res.verdict, _short(res.answer, digits), _short(res.expected, digits),
