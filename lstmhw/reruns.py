@@ -148,7 +148,7 @@ class Reruns:
             changed: set[str] = set()
             shared: set[str] = set()
             known = self._untouched_by(ops, decimals) if ops is not None else None
-            untouched, equal = known if known is not None else ({}, {})
+            untouched, equal, alike = known if known is not None else ({}, {}, {})
             for name, step in base.steps.items():
                 if step.fn is None:
                     continue  # problem data: never substituted
@@ -159,13 +159,15 @@ class Reruns:
                     )
                     if same:
                         shared.add(name)
-                    plan.append((name, step, dirty, name in names, same))
+                    # 0: compute; 1: the reference's Step itself; 2: its values in this base's Step
+                    # (whose text differs: lstm-claims writes the mistaken experiment's numbers)
+                    plan.append((name, step, dirty, name in names, (1 if alike.get(name) else 2) if same else 0))
                     changed.add(name)
             self._plans[key] = plan
             self._sizes.setdefault(id(base), _size(base))
         return plan
 
-    def _untouched_by(self, ops: Any, decimals: int | None) -> tuple[dict[str, bool], dict[str, bool]] | None:
+    def _untouched_by(self, ops: Any, decimals: int | None) -> tuple[dict[str, bool], dict[str, bool], dict[str, bool]] | None:
         """For a mistaken ``ops``: which steps' functions compute exactly what they compute
         without the mistake, and which values are equal in both bases; None if not known.
 
@@ -198,9 +200,10 @@ class Reruns:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
                 for name, step, dirty, substituted, same in plan:
                     if same and reference is not None:
-                        # The reference's step: the same values, and a function that computes
-                        # what this one does (it does not use the mistake).
-                        steps[name] = reference.steps[name]
+                        # The reference's values (its function computes what this one does:
+                        # it does not use the mistake), in its Step when the text is the same.
+                        shared_step = reference.steps[name]
+                        steps[name] = shared_step if same == 1 else _with_values(step, shared_step.value, shared_step.own)
                         continue
                     if dirty:
                         try:
@@ -228,9 +231,10 @@ def _tripwire(*args: Any, **kwargs: Any) -> Any:
     raise _Tripped
 
 
-def _untouched(base: Trace, plain: Trace, ops: Any, plain_ops: Any) -> tuple[dict[str, bool], dict[str, bool]] | None:
-    """(step -> its function is the plain one, name -> the value is equal in both bases) for
-    ``base`` run with the mistaken ``ops`` and ``plain`` run without; None if not comparable."""
+def _untouched(base: Trace, plain: Trace, ops: Any, plain_ops: Any) -> tuple[dict[str, bool], dict[str, bool], dict[str, bool]] | None:
+    """(step -> its function is the plain one, name -> the value is equal in both bases,
+    name -> the step's text (formula, notes, ...) is the same in both) for ``base`` run with
+    the mistaken ``ops`` and ``plain`` run without; None if not comparable."""
     import dataclasses
     import types
 
@@ -243,10 +247,18 @@ def _untouched(base: Trace, plain: Trace, ops: Any, plain_ops: Any) -> tuple[dic
         return None
     untouched: dict[str, bool] = {}
     equal: dict[str, bool] = {}
+    alike: dict[str, bool] = {}
     for name, step in base.steps.items():
         other = plain.steps[name]
         equal[name] = _same_value(step.value, other.value)
+        text, plain_text = (
+            {k: v for k, v in vars(s).items() if k not in ("fn", "value", "own")} for s in (step, other)
+        )
+        alike[name] = text == plain_text
         if step.fn is None or other.fn is None:
+            continue
+        if step.inputs != other.inputs:  # a mistake may rewire a step (V computed from S)
+            untouched[name] = False
             continue
         closure = _plain_closure(step.fn, other.fn, ops, plain_ops)
         if closure is None:
@@ -265,7 +277,7 @@ def _untouched(base: Trace, plain: Trace, ops: Any, plain_ops: Any) -> tuple[dic
             untouched[name] = False
         else:
             untouched[name] = True
-    return untouched, equal
+    return untouched, equal, alike
 
 
 def _plain_closure(fn: Any, plain_fn: Any, ops: Any, plain_ops: Any) -> tuple | None:
