@@ -29,6 +29,16 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 60, cwd: str |
     )
 
 
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The one stderr line of a refusal: exit 2, nothing on stdout, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
 @pytest.fixture
 def write(tmp_path):
     """write("name.yaml", text) -> path, for small fixture files made in the test."""

@@ -14,7 +14,7 @@ from lstmhw.problem import load_problem
 from lstmhw.solvers import run
 from lstmhw.solvers.adam import OPS
 
-from conftest import PROBLEMS, run_cli
+from conftest import PROBLEMS, one_error_line, run_cli
 
 P1 = (PROBLEMS / "p1.yaml").read_text()
 
@@ -241,14 +241,6 @@ def test_adam_command_several_steps_and_options():
     np.testing.assert_allclose(quantities["W[2]"], expected["W[2]"][0], rtol=1e-12)
     assert "W_wd[2]" in quantities and "S_max[2]" in quantities
 
-
-def one_error_line(result) -> str:
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 BAD_FILES = [

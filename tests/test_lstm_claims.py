@@ -14,7 +14,7 @@ from lstmhw.problem import load_problem
 from lstmhw.solvers import run
 from lstmhw.solvers.lstm_claims import CLAIMS, OPS
 
-from conftest import PROBLEMS, run_cli
+from conftest import PROBLEMS, one_error_line, run_cli
 
 P3 = (PROBLEMS / "p3.yaml").read_text()
 ALL = {"a": "zero-input-keeps-state", "b": "forget-zero-blocks-gradient", "c": "gates-nonnegative",
@@ -119,13 +119,6 @@ def test_json_has_booleans():
     quantities = json.loads(result.stdout)["problems"][0]["quantities"]
     assert quantities == {"a": False, "b": False, "c": True, "d": False, "e": True}
 
-
-def one_error_line(result) -> str:
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    assert result.stdout == "" and "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 BAD_FILES = [

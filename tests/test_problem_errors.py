@@ -10,18 +10,10 @@ from lstmhw.errors import LstmhwError
 from lstmhw.problem import load_problem
 from lstmhw.yamlio import parse_yaml
 
-from conftest import PROBLEMS, run_cli
+from conftest import PROBLEMS, one_error_line, run_cli
 
 P4 = (PROBLEMS / "p4.yaml").read_text()
 
-
-def one_error_line(result) -> str:
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 CASES = [

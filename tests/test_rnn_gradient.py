@@ -14,7 +14,7 @@ from lstmhw.problem import load_problem
 from lstmhw.solvers import run
 from lstmhw.solvers.rnn_gradient import OPS
 
-from conftest import PROBLEMS, run_cli
+from conftest import PROBLEMS, one_error_line, run_cli
 
 P2 = (PROBLEMS / "p2.yaml").read_text()
 
@@ -201,13 +201,6 @@ def test_rnn_gradient_command():
     quantities = json.loads(matrix.stdout)["problems"][0]["quantities"]
     assert quantities["vanishing_guaranteed"] is True and quantities["exploding_possible"] is False
 
-
-def one_error_line(result) -> str:
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    assert result.stdout == "" and "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 BAD_FILES = [
