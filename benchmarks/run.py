@@ -217,7 +217,11 @@ def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]],
         ["peak RSS (3,000)", f"{rss:.0f} MB", f"≤ {RSS_TARGET_MB:.0f} MB", verdict(rss <= RSS_TARGET_MB)],
         ["every row present", "yes" if not problems else "; ".join(problems[:3]), "all", verdict(not problems)],
     ]
-    ok = throughput >= THROUGHPUT_TARGET and rss <= RSS_TARGET_MB and not problems
+    cost = diagnosis_cost(sorted(os.path.join(folders[3000], f) for f in os.listdir(folders[3000])), rounds)
+    summary.append(
+        ["diagnosis + ECF cost (in-process, on / off)", f"{cost:.2f}×", f"≤ {DIAGNOSIS_FACTOR_TARGET:.0f}×", verdict(cost <= DIAGNOSIS_FACTOR_TARGET)]
+    )
+    ok = throughput >= THROUGHPUT_TARGET and rss <= RSS_TARGET_MB and not problems and cost <= DIAGNOSIS_FACTOR_TARGET
     text = (
         table(rows, ["command", "CPU ms", "(IQR)", "max RSS MB", "csv rows"])
         + "\n\n"
@@ -225,6 +229,29 @@ def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]],
         + f"\nthe class of 3,000: {mix}; {distinct:,} distinct answer texts"
     )
     return rows, ok, text
+
+
+DIAGNOSIS_FACTOR_TARGET = 4.0  # issue 5: diagnosis may cost "a small factor" of throughput (measured ~3x)
+
+
+def diagnosis_cost(files: list[str], rounds: int) -> float:
+    """CPU of grading ``files`` in-process with diagnosis and ECF on, over the same with both off.
+
+    Each round builds a fresh key (grading remembers per key), and the two settings alternate.
+    """
+    from lstmhw.batch import grade_all
+    from lstmhw.files import load_problems
+    from lstmhw.grading import Key, Options
+
+    problems = load_problems([P4])
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for n in range(rounds):
+        for on in ((True, False) if n % 2 == 0 else (False, True)):
+            key = Key(problems, Options(ecf=on, diagnose=on))
+            started = time.process_time()
+            grade_all(key, files)
+            times[on].append(time.process_time() - started)
+    return statistics.median(times[True]) / statistics.median(times[False])
 
 
 def _answers_text(path: str) -> str:
