@@ -315,8 +315,9 @@ def scaling(rounds: int, workdir: str, startup_cpu: float) -> tuple[str, bool]:
 
 
 def inprocess(files: dict[tuple[int, int], str], rounds: int) -> dict[tuple[int, int], tuple[float, float, float, int]]:
-    """(read, solve, json seconds, json size) of every problem file, in this process: the
-    fastest of several runs (what the code costs when the shared machine lets it run)."""
+    """(read, solve, json seconds, json size) of every problem file, in this process: every
+    file once per round (shuffled, so each sees the machine's slow and fast spells), and the
+    fastest of the rounds (what the code costs when the shared machine lets it run)."""
     import gc
 
     sys.path.insert(0, ROOT)
@@ -324,24 +325,25 @@ def inprocess(files: dict[tuple[int, int], str], rounds: int) -> dict[tuple[int,
     from lstmhw.render.json import render_traces
     from lstmhw.solvers import run
 
-    out = {}
-    for (T, H), path in files.items():
-        times: dict[str, list[float]] = {"read": [], "solve": [], "json": []}
-        size = 0
-        for _ in range(max(7, rounds) if T * H < 100_000 else max(3, rounds // 2)):
+    rng = random.Random(3)
+    times: dict[tuple[int, int], dict[str, list[float]]] = {key: {"read": [], "solve": [], "json": []} for key in files}
+    sizes: dict[tuple[int, int], int] = {}
+    keys = list(files)
+    for _ in range(max(5, rounds // 2)):
+        rng.shuffle(keys)
+        for key in keys:
             gc.collect()
             t0 = time.process_time()
-            problems = load_problems([path])
+            problems = load_problems([files[key]])
             t1 = time.process_time()
             traces = [run(p) for p in problems]
             t2 = time.process_time()
-            size = len(render_traces(traces))
+            sizes[key] = len(render_traces(traces))
             t3 = time.process_time()
-            times["read"].append(t1 - t0)
-            times["solve"].append(t2 - t1)
-            times["json"].append(t3 - t2)
-        out[T, H] = (*(min(times[k]) for k in ("read", "solve", "json")), size)
-    return out
+            for name, seconds in (("read", t1 - t0), ("solve", t2 - t1), ("json", t3 - t2)):
+                times[key][name].append(seconds)
+            del problems, traces
+    return {key: (*(min(times[key][k]) for k in ("read", "solve", "json")), sizes[key]) for key in files}
 
 
 def table_summaries(files: dict[tuple[int, int], str]) -> tuple[str, bool]:
