@@ -33,6 +33,8 @@ import numpy as np
 from lstmhw.limits import MAX_STEP_INDEX, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS, MAX_TRACE_STEPS
 from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.trace import Tracer
+from lstmhw.solvers.numbers import num as _num
+from lstmhw.solvers.numbers import tex_num as _tex_num
 
 NAME = "adam"
 STATIC_STEPS = True  # the steps depend on the options and shapes only, never on values (see lstmhw.reruns)
@@ -258,19 +260,6 @@ def _plain(value: Any) -> Any:
     """Scalars as Python floats, arrays as float arrays."""
     array = np.asarray(value, dtype=float)
     return float(array) if array.ndim == 0 else array
-
-
-def _num(x: float) -> str:
-    return f"{x:g}"
-
-
-def _tex_num(x: float) -> str:
-    text = f"{x:g}"
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    power = f"10^{{{int(exponent)}}}"
-    return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
 
 
 _TEX_BASE = {"V": "V", "S": "S", "W": "W", "g": "g", "V_corr": r"\hat{V}", "S_corr": r"\hat{S}",

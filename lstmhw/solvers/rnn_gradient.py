@@ -29,6 +29,7 @@ from lstmhw.limits import MAX_HIDDEN, MAX_RNN_TRAJECTORY, MAX_STEP_INDEX, MAX_TR
 from lstmhw.mathops import sigmoid
 from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.trace import Tracer
+from lstmhw.solvers.numbers import num, tex_num
 
 NAME = "rnn-gradient"
 STATIC_STEPS = True  # which steps exist and their notes follow from the problem alone (see lstmhw.reruns)
@@ -241,16 +242,11 @@ def _float(value: Any) -> float:
 
 
 def _num(x: float) -> str:
-    return f"{x:.6g}"
+    return num(x, ".6g")
 
 
 def _tex_num(x: float) -> str:
-    text = f"{x:.6g}"
-    if "e" not in text:
-        return text
-    mantissa, exponent_ = text.split("e")
-    power = f"10^{{{int(exponent_)}}}"
-    return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
+    return tex_num(x, ".6g")
 
 
 def norm2(P: Any) -> float:
