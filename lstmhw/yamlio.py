@@ -148,11 +148,30 @@ def parse_yaml(text: str, file: str) -> Document:
     import yaml
 
     Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return _parse_with(Loader, text, file)
+    except yaml.MarkedYAMLError:  # only libyaml's own depth refusal gets here
+        pass
+    # libyaml 0.2.6 (PyYAML >= 6.0.4) refuses nesting deeper than 1,000 levels in its
+    # scanner, before our own bound of MAX_YAML_DEPTH sees the collection events.  Its
+    # message has no key path, so the file is read again with PyYAML's pure-Python parser,
+    # which has no such limit: the same events, so our bound refuses it with the key path.
+    # Only a file that is refused anyway takes this path; the Python scanner looks at most
+    # 1,024 characters ahead, so a deep file is still refused in milliseconds.
+    return _parse_with(yaml.SafeLoader, text, file)
+
+
+def _parse_with(Loader: Any, text: str, file: str) -> Document:
+    """:func:`parse_yaml` with one loader class; libyaml's own depth refusal is re-raised as is."""
+    import yaml
+
     doc = Document(file=file, data=None)
     loader = Loader(text)
     try:
         return _build(loader, doc)
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem) and Loader is not yaml.SafeLoader:
+            raise
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if "expected ','" in problem and "[" in text:
@@ -257,7 +276,10 @@ def _build(loader: Any, doc: Document) -> Document:
             place(value, 1, line)
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             if event.tag not in _COLLECTION_TAGS:
-                raise doc.error(child_path(), f"YAML tag {_short(repr(event.tag))} is not allowed, expected plain numbers, text, lists and mappings")
+                raise doc.error(
+                    child_path(),
+                    f"YAML tag {_short(repr(event.tag))} is not allowed, expected plain numbers, text, lists and mappings",
+                )
             if len(stack) >= MAX_YAML_DEPTH:
                 raise doc.error(child_path(), f"nesting deeper than {MAX_YAML_DEPTH} levels, expected at most {MAX_YAML_DEPTH}")
             container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
