@@ -65,7 +65,7 @@ def lstm_answers(p: dict[str, Any], mistake: str | None = None, decimals: int | 
 
 
 def mse_of(hs: list[float], y: list[float], reduction: str = "mean", decimals: int | None = None) -> float:
-    sq = [(hv - yv) ** 2 for hv, yv in zip(hs, y)]
+    sq = [(hv - yv) ** 2 for hv, yv in zip(hs, y, strict=True)]
     if decimals is not None:
         sq = [round(s, decimals) for s in sq]
     total = sum(sq)

@@ -108,7 +108,7 @@ def verdict(ok: bool) -> str:
 
 def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))  # noqa: E731
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *map(line, rows)])
 
 
@@ -165,7 +165,7 @@ def startup(rounds: int) -> tuple[list[list[str]], bool, float]:
         c, b = median_cpu(runs[name]), median_cpu(runs[base_name])
         # The median of the per-round ratios: a command and its baseline ran in the same round,
         # so a slow spell of the machine weighs on both.
-        ratio = statistics.median(x.cpu / y.cpu for x, y in zip(runs[name], runs[base_name]))
+        ratio = statistics.median(x.cpu / y.cpu for x, y in zip(runs[name], runs[base_name], strict=True))
         ok &= ratio <= STARTUP_TARGET
         rows.append([name, f"{1000 * c:.0f}", f"({spread(runs[name])})", base_name, f"{1000 * b:.0f}", f"({spread(runs[base_name])})", f"{ratio:.2f}", f"≤ {STARTUP_TARGET}", verdict(ratio <= STARTUP_TARGET)])
     for name in ("lstmhw --version", "python -c pass"):

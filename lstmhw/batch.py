@@ -69,7 +69,7 @@ def grade_files(
         emit(report.render_csv_details(results) if details else report.render_csv(results, key.ids), out)
     elif fmt == "gradescope":
         if out_dir:
-            for result, name in zip(results, _folder_names(results)):
+            for result, name in zip(results, _folder_names(results), strict=True):
                 folder = os.path.join(out_dir, name)
                 try:
                     os.makedirs(folder, exist_ok=True)
@@ -108,7 +108,7 @@ def _folder_names(results: Sequence[SubmissionResult]) -> list[str]:
     shared = Counter(n.casefold() for n in names)
     used: set[str] = set()
     out = []
-    for result, name in zip(results, names):
+    for result, name in zip(results, names, strict=True):
         if shared[name.casefold()] > 1:
             name = f"{name}-{_safe_name(os.path.splitext(os.path.basename(result.file))[0])}"
         base, n = name, 2

@@ -55,7 +55,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:
             # `lstmhw solve ... | head`: the reader left; not an error of ours.
             sys.stderr.close()
-            raise typer.Exit(0)
+            raise typer.Exit(0) from None
         except MemoryError:
             fail("out of memory: the input is larger than this machine can hold", EXIT_USAGE)
         except RecursionError:
@@ -164,7 +164,9 @@ def mse(
     from lstmhw.solvers import run
 
     check_format(format, SOLVE_FORMATS)
-    data = {"solver": "mse", "id": "mse", "pred": parse_literal(pred, "--pred"), "y": parse_literal(y, "--y"), "reduction": reduction}
+    data = {
+        "solver": "mse", "id": "mse", "pred": parse_literal(pred, "--pred"), "y": parse_literal(y, "--y"), "reduction": reduction
+    }
     render_solutions([run(problem_from_flags(data))], format, digits, out)
 
 
@@ -183,7 +185,9 @@ def _flags_data(solver: str, flags: dict[str, tuple[str, Optional[str]]]) -> dic
 @app.command()
 @guarded
 def adam(
-    W: Annotated[Optional[str], typer.Option("--W", help="The weights before the step (W at t−1), e.g. '-0.22 0.33; 0.49 -0.86'.")] = None,
+    W: Annotated[
+        Optional[str], typer.Option("--W", help="The weights before the step (W at t−1), e.g. '-0.22 0.33; 0.49 -0.86'.")
+    ] = None,
     grad: Annotated[Optional[str], typer.Option("--grad", help="The gradient at step t, the shape of W.")] = None,
     grads: Annotated[
         Optional[list[str]], typer.Option("--grads", help="One gradient per step from step t on: repeat the flag.")
@@ -194,7 +198,9 @@ def adam(
     beta1: Annotated[Optional[str], typer.Option("--beta1", help="Decay of V (default 0.9).")] = None,
     beta2: Annotated[Optional[str], typer.Option("--beta2", help="Decay of S (default 0.999).")] = None,
     eps: Annotated[Optional[str], typer.Option("--eps", help="Added to √S_corr (default 1e-8).")] = None,
-    t: Annotated[Optional[str], typer.Option("--t", help="Index of the first step computed; bias correction uses β**t (default 1).")] = None,
+    t: Annotated[
+        Optional[str], typer.Option("--t", help="Index of the first step computed; bias correction uses β**t (default 1).")
+    ] = None,
     steps: Annotated[Optional[str], typer.Option("--steps", help="Apply --grad for this many steps (default 1).")] = None,
     weight_decay: Annotated[Optional[str], typer.Option("--weight-decay", help="λ: L2, g + λ·W enters V and S.")] = None,
     decoupled: Annotated[bool, typer.Option("--decoupled", help="With --weight-decay: AdamW, W ← W − lr·λ·W.")] = False,
@@ -236,7 +242,9 @@ def rnn_gradient(
     steps: Annotated[Optional[str], typer.Option("--steps", help="How many steps back the gradient travels.")] = None,
     z: Annotated[Optional[str], typer.Option("--z", help="The fixed point's pre-activation (default 0).")] = None,
     target: Annotated[Optional[str], typer.Option("--target", help="'Vanishes' = shrinks by this factor, e.g. 1e-4.")] = None,
-    W_x: Annotated[Optional[str], typer.Option("--W-x", help="With a matrix --W-h: input weights, to follow a trajectory.")] = None,
+    W_x: Annotated[
+        Optional[str], typer.Option("--W-x", help="With a matrix --W-h: input weights, to follow a trajectory.")
+    ] = None,
     x: Annotated[Optional[str], typer.Option("--x", help="Inputs, one row per step (or one row for all).")] = None,
     h0: Annotated[Optional[str], typer.Option("--h0", help="Initial state of the trajectory (default zeros).")] = None,
     b: Annotated[Optional[str], typer.Option("--b", help="Bias of the trajectory (default zeros).")] = None,
@@ -266,7 +274,9 @@ def grade(
     key: Annotated[str, typer.Argument(help="The key: a problem file or a folder of them.")],
     submissions: Annotated[list[str], typer.Argument(help="Submission files, or folders of *.yaml files.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table | json | csv | gradescope")] = "table",
-    details: Annotated[bool, typer.Option("--details", help="Every verdict: a table per student, or csv with a row per quantity.")] = False,
+    details: Annotated[
+        bool, typer.Option("--details", help="Every verdict: a table per student, or csv with a row per quantity.")
+    ] = False,
     rtol: Annotated[Optional[float], typer.Option("--rtol", min=0, help="Relative tolerance for every problem.")] = None,
     atol: Annotated[Optional[float], typer.Option("--atol", min=0, help="Absolute tolerance for every problem.")] = None,
     digits: DigitsOpt = 4,
@@ -287,7 +297,9 @@ def grade(
             fail(f"{flag}: {value}, expected a finite number ≥ 0")
     if out_dir and format != "gradescope":
         fail("--out-dir goes with --format gradescope")
-    unreadable = grade_files(key, submissions, format, details=details, rtol=rtol, atol=atol, digits=digits, out=out, out_dir=out_dir)
+    unreadable = grade_files(
+        key, submissions, format, details=details, rtol=rtol, atol=atol, digits=digits, out=out, out_dir=out_dir
+    )
     if unreadable:
         raise typer.Exit(EXIT_SOME_UNREADABLE)
 
@@ -297,7 +309,9 @@ def grade(
 @guarded
 def new(
     solver: Annotated[str, typer.Argument(help="The solver: adam, rnn-gradient, lstm-forward, lstm-claims or mse.")],
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write to this new file instead of stdout (never overwrites).")] = None,
+    out: Annotated[
+        Optional[str], typer.Option("--out", "-o", help="Write to this new file instead of stdout (never overwrites).")
+    ] = None,
 ) -> None:
     """Print a commented template problem file for a solver; it checks and solves as it is."""
     import os
@@ -337,7 +351,9 @@ def variant(
     path: Annotated[str, typer.Argument(help="A problem file, or a folder of them (every problem gets the same seed).")],
     seed: Annotated[int, typer.Option("--seed", help="The seed (≥ 0): variant N is the same wherever it is drawn.")],
     count: Annotated[int, typer.Option("--count", help="How many variants: seeds N, N+1, ..., N+K-1.")] = 1,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write DIR/<id>-v<N>.yaml (atomically) instead of stdout.")] = None,
+    out: Annotated[
+        Optional[str], typer.Option("--out", "-o", help="Write DIR/<id>-v<N>.yaml (atomically) instead of stdout.")
+    ] = None,
 ) -> None:
     """Per-student variants: the problem with its numbers redrawn, deterministic per seed."""
     import os

@@ -155,7 +155,7 @@ class Key:
             from lstmhw.variant import variant_problem
 
             variants = [variant_problem(kp.problem, seed) for kp in self.problems.values()]
-            for original, variant in zip(self.ids, variants):
+            for original, variant in zip(self.ids, variants, strict=True):
                 variant.id = original  # answers are keyed by the original ids
             self._variants[seed] = Key(variants, self.options)
         return self._variants[seed]
@@ -248,7 +248,9 @@ def grade_submission(key: Key, submission: Submission, options: Options | None =
     try:
         graded_key = key.for_variant(submission.variant)
     except LstmhwError as exc:
-        return SubmissionResult(submission.student, submission.file, "error", f"variant {submission.variant}: {exc}", 0.0, key.max_score)
+        return SubmissionResult(
+            submission.student, submission.file, "error", f"variant {submission.variant}: {exc}", 0.0, key.max_score
+        )
     problems = {}
     for pid, kp in graded_key.problems.items():
         answers, renamed = match_names(submission.answers.get(pid, {}), kp.problem.ask)
@@ -323,7 +325,11 @@ GRADED_MEMO_NUMBERS = 256  # answers with more numbers than this (big matrices) 
 
 def _result_size(result: QuantityResult) -> int:
     """Roughly the bytes a remembered result holds: its values and per-element verdicts."""
-    return 600 + 40 * (int(np.size(result.expected)) if isinstance(result.expected, list) else 1) + 250 * len(result.elements or ())
+    return (
+        600
+        + 40 * (int(np.size(result.expected)) if isinstance(result.expected, list) else 1)
+        + 250 * len(result.elements or ())
+    )
 
 
 class _Unremembered(Exception):
@@ -497,7 +503,9 @@ def _elements(value: Any, expected: Any, ok_key: np.ndarray, ok_ecf: np.ndarray)
 
 def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol: Tolerance, options: Options) -> QuantityResult:
     r = np.asarray(expected, dtype=float)
-    result = QuantityResult(q, INVALID, _plain(value), _plain(expected), 0.0, max_points, reason=f"shape {np.shape(value)}, expected {r.shape}")
+    result = QuantityResult(
+        q, INVALID, _plain(value), _plain(expected), 0.0, max_points, reason=f"shape {np.shape(value)}, expected {r.shape}"
+    )
     if options.diagnose and _close(np.asarray(value).T, r, tol).all():
         result.verdict = INCORRECT
         result.reason = None
@@ -666,7 +674,7 @@ def _screen(candidates: list[tuple[str, str, Any, bool]], expected: Any, tol: To
     r = np.asarray(expected, dtype=float).reshape(1, n)
     with np.errstate(all="ignore"):
         differs = ~((np.abs(values - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r))
-    return _Screen([(c[0], c[1], c[3]) for c, ok in zip(kept, finite) if ok], values[finite], differs[finite])
+    return _Screen([(c[0], c[1], c[3]) for c, ok in zip(kept, finite, strict=True) if ok], values[finite], differs[finite])
 
 
 def _describe(found: list[tuple[str, str, bool]]) -> dict[str, Any]:

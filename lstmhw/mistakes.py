@@ -144,7 +144,10 @@ CATALOG: tuple[Mistake, ...] = (
     Mistake(
         "wrong-reduction",
         tuple(
-            Variant({"reduce": _reduce_as(wrong)}, f"the squared errors were reduced with {_REDUCTION_WORDS[wrong]}, not as the problem asks")
+            Variant(
+                {"reduce": _reduce_as(wrong)},
+                f"the squared errors were reduced with {_REDUCTION_WORDS[wrong]}, not as the problem asks",
+            )
             for wrong in ("mean", "sum", "half-sum")
         ),
     ),

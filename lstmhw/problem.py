@@ -62,7 +62,9 @@ class Checker:
         if len(self.errors) < MAX_ERRORS_PER_FILE:
             self.errors.append(self.doc.error(tuple(path), message))
         elif len(self.errors) == MAX_ERRORS_PER_FILE:
-            self.errors.append(self.doc.error(tuple(path), f"more errors from here on; at most {MAX_ERRORS_PER_FILE} are listed per file"))
+            self.errors.append(
+                self.doc.error(tuple(path), f"more errors from here on; at most {MAX_ERRORS_PER_FILE} are listed per file")
+            )
 
     @property
     def full(self) -> bool:
@@ -347,7 +349,11 @@ def problem_from_document(doc: Document) -> Problem:
                 if value is not None:
                     points[quantity] = float(value)
                 if ask is not None and quantity not in ask:
-                    c.fail(("points", quantity), f"points for '{quantity}', which is not asked{did_you_mean(quantity, ask)}; expected one of {', '.join(ask)}")
+                    c.fail(
+                        ("points", quantity),
+                        f"points for '{quantity}', which is not asked{did_you_mean(quantity, ask)}; "
+                        f"expected one of {', '.join(ask)}",
+                    )
         else:
             c.fail(("points",), f"{describe(points_map)}, expected a mapping of quantity to points")
     tolerance = Tolerance()
@@ -404,7 +410,11 @@ def _read_ask(c: Checker, data: dict, module: Any, params: Any) -> list[str] | N
                 break
             if quantity not in known:
                 sample = ", ".join(list(known)[:12]) + (", ..." if len(known) > 12 else "")
-                c.fail(("ask", n), f"'{quantity}' is not a quantity of this problem{did_you_mean(quantity, list(known))}, expected one of {sample}")
+                c.fail(
+                    ("ask", n),
+                    f"'{quantity}' is not a quantity of this problem{did_you_mean(quantity, list(known))}, "
+                    f"expected one of {sample}",
+                )
         if len(set(ask)) != len(ask):
             c.fail(("ask",), "a quantity listed twice, expected each once")
     return ask

@@ -131,7 +131,9 @@ class Reruns:
                 self._bases[key] = _Failed(exc)
         return self._bases[key]
 
-    def _plan(self, base: Trace, names: frozenset[str], ops: Any = None, decimals: int | None = None) -> list[tuple[str, Step, bool, bool, bool]]:
+    def _plan(
+        self, base: Trace, names: frozenset[str], ops: Any = None, decimals: int | None = None
+    ) -> list[tuple[str, Step, bool, bool, bool]]:
         """(name, base step, recompute?, substituted?, as in the reference?) for every step a
         substitution of ``names`` changes, in the order the solver made them: the same for
         every student who answered the same quantities, since the steps do not depend on values.
@@ -231,7 +233,9 @@ def _tripwire(*args: Any, **kwargs: Any) -> Any:
     raise _Tripped
 
 
-def _untouched(base: Trace, plain: Trace, ops: Any, plain_ops: Any) -> tuple[dict[str, bool], dict[str, bool], dict[str, bool]] | None:
+def _untouched(
+    base: Trace, plain: Trace, ops: Any, plain_ops: Any
+) -> tuple[dict[str, bool], dict[str, bool], dict[str, bool]] | None:
     """(step -> its function is the plain one, name -> the value is equal in both bases,
     name -> the step's text (formula, notes, ...) is the same in both) for ``base`` run with
     the mistaken ``ops`` and ``plain`` run without; None if not comparable."""
@@ -298,7 +302,7 @@ def _plain_closure(fn: Any, plain_fn: Any, ops: Any, plain_ops: Any) -> tuple | 
         return None
     out: list = []
     try:
-        for cell, plain_cell in zip(cells, plain_cells):
+        for cell, plain_cell in zip(cells, plain_cells, strict=True):
             a, b = cell.cell_contents, plain_cell.cell_contents
             if a is ops and b is plain_ops:
                 out.append(None)
@@ -312,7 +316,9 @@ def _plain_closure(fn: Any, plain_fn: Any, ops: Any, plain_ops: Any) -> tuple | 
 
 
 def _same_objects(a: tuple, b: tuple) -> bool:
-    return len(a) == len(b) and all(x is y or (type(x) in (str, int, float, bool) and type(x) is type(y) and x == y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        x is y or (type(x) in (str, int, float, bool) and type(x) is type(y) and x == y) for x, y in zip(a, b, strict=True)
+    )
 
 
 def _same_value(a: Any, b: Any) -> bool:

@@ -62,7 +62,11 @@ def validate_submission_document(doc: Document, problem_ids: Sequence[str] | Non
         if len(errors) >= MAX_ERRORS_PER_FILE:
             break  # 100,000 unknown keys: a did-you-mean each would take seconds
         if key not in SUBMISSION_KEYS:
-            errors.append(doc.error((key,), f"unknown key{did_you_mean(key, SUBMISSION_KEYS)}, expected one of {', '.join(SUBMISSION_KEYS)}"))
+            errors.append(
+                doc.error(
+                    (key,), f"unknown key{did_you_mean(key, SUBMISSION_KEYS)}, expected one of {', '.join(SUBMISSION_KEYS)}"
+                )
+            )
     if "student" in data and (isinstance(data["student"], (dict, list)) or data["student"] is None):
         errors.append(doc.error(("student",), f"{describe(data['student'])}, expected a name"))
     if "variant" in data:
@@ -88,7 +92,9 @@ def validate_submission_document(doc: Document, problem_ids: Sequence[str] | Non
                 if raw is None:
                     continue  # a blank answer: graded as missing, not the whole submission refused
                 if isinstance(raw, dict) or answer_value(raw) is None:
-                    errors.append(doc.error(base + (quantity,), f"{describe(raw)}, expected a number, a list of numbers, or true/false"))
+                    errors.append(
+                        doc.error(base + (quantity,), f"{describe(raw)}, expected a number, a list of numbers, or true/false")
+                    )
     return errors
 
 
@@ -120,7 +126,13 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
         elif len(problem_ids) == 1:
             grouped = {problem_ids[0]: dict(answers)}
         else:
-            errors.append(doc.error(("answers",), f"a flat map of answers, expected answers grouped by problem ({', '.join(problem_ids)}) for a key of {len(problem_ids)} problems"))
+            errors.append(
+                doc.error(
+                    ("answers",),
+                    f"a flat map of answers, expected answers grouped by problem ({', '.join(problem_ids)}) "
+                    f"for a key of {len(problem_ids)} problems",
+                )
+            )
             grouped = {}
     else:
         grouped = {}

@@ -385,7 +385,9 @@ def _rnn_guard(trace: Trace, original: Trace) -> str | None:
         checks.append(("factor", lambda t: abs(float(_numeric(t.value("factor")).max()))))
     for name in ("sigma_max", "spectral_radius"):
         if name in trace and "gamma" in trace:
-            checks.append((f"{name}·gamma", lambda t, n=name: float(_numeric(t.value(n)).max()) * float(_numeric(t.value("gamma")).max())))
+            checks.append(
+                (f"{name}·gamma", lambda t, n=name: float(_numeric(t.value(n)).max()) * float(_numeric(t.value("gamma")).max()))
+            )
     for label, measure in checks:
         value = measure(trace)
         try:
@@ -442,7 +444,9 @@ def _variant(problem: Problem, seed: int) -> tuple[str, Problem]:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise LstmhwError(f"seed {seed!r}, expected a whole number ≥ 0")
     if problem.doc is None or not isinstance(problem.doc.data, dict):
-        raise LstmhwError(f"problem '{problem.id}' was not read from a file, expected a problem file to vary", file=problem.file or None)
+        raise LstmhwError(
+            f"problem '{problem.id}' was not read from a file, expected a problem file to vary", file=problem.file or None
+        )
     keys = redraw_keys(problem)
     origin = base_id(problem)
     comment = (

@@ -9,12 +9,11 @@ import random
 
 import numpy as np
 import pytest
+from conftest import PROBLEMS, one_error_line, run_cli
 
 from lstmhw.problem import load_problem
 from lstmhw.solvers import run
 from lstmhw.solvers.adam import OPS
-
-from conftest import PROBLEMS, one_error_line, run_cli
 
 P1 = (PROBLEMS / "p1.yaml").read_text()
 

@@ -13,13 +13,12 @@ import random
 
 import numpy as np
 import pytest
+from conftest import FIXTURES, PROBLEMS, run_cli
 
 from lstmhw.files import load_problems
 from lstmhw.grading import Key, Options, grade_submission
 from lstmhw.mistakes import CATALOG, GENERIC_IDS
 from lstmhw.submission import Submission
-
-from conftest import FIXTURES, PROBLEMS, run_cli
 
 P4 = str(PROBLEMS / "p4.yaml")
 
@@ -320,7 +319,7 @@ def test_transposed_answers_are_named(tmp_path):
     path.write_text(json.dumps(square))
     q = f"W[{square['t']}]"
     W = plain_adam(square)[q]
-    result = grade(str(path), "a", {q: [list(col) for col in zip(*W)]})[q]
+    result = grade(str(path), "a", {q: [list(col) for col in zip(*W, strict=True)]})[q]
     assert result.verdict == "incorrect" and "transposed" in named(result)
     # a 2×3 answer given as 3×2: the wrong shape, but recognisably the transpose
     V = plain_adam({**random_adam(random.Random(4))})
@@ -328,7 +327,7 @@ def test_transposed_answers_are_named(tmp_path):
     path = tmp_path / "rect.yaml"
     path.write_text(json.dumps(p))
     q = f"V[{p['t']}]"
-    result = grade(str(path), "a", {q: [list(col) for col in zip(*V[q])]})[q]
+    result = grade(str(path), "a", {q: [list(col) for col in zip(*V[q], strict=True)]})[q]
     assert result.verdict == "incorrect" and named(result) == {"transposed"} and result.points == 0
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import ROOT
 
 from lstmhw import limits
 from lstmhw.mistakes import CATALOG, GENERIC_IDS
-
-from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

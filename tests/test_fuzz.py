@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import FIXTURES, PROBLEMS
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -32,8 +33,6 @@ from typer.testing import CliRunner
 from lstmhw.cli import app
 from lstmhw.problem import COMMON_KEYS
 from lstmhw.solvers import SOLVERS, solver_module
-
-from conftest import FIXTURES, PROBLEMS
 
 runner = CliRunner()
 TIME_BOUND = 5.0  # seconds for one command on one fuzzed file

@@ -8,12 +8,11 @@ import json
 import math
 
 import pytest
+from conftest import FIXTURES, PROBLEMS, run_cli
 
 from lstmhw.files import load_problems
 from lstmhw.grading import Key, Options, grade_submission
 from lstmhw.submission import Submission
-
-from conftest import FIXTURES, PROBLEMS, run_cli
 
 P4 = str(PROBLEMS / "p4.yaml")
 
@@ -41,7 +40,7 @@ def plain_p4(decimals: int | None = None) -> dict:
         c = r(f * c + i * ct)
         h = r(o * math.tanh(c))
         out[f"h[{t}]"] = h
-    squares = [r(r(out[f"h[{t}]"] - y) ** 2) for t, y in zip((1, 2), ys)]
+    squares = [r(r(out[f"h[{t}]"] - y) ** 2) for t, y in zip((1, 2), ys, strict=True)]
     out["mse"] = r(sum(squares) / 2)
     return out
 
@@ -237,10 +236,10 @@ def test_seed_000_problems_1_and_2():
 
 def test_a_submission_to_variant_n_is_graded_against_variant_n(tmp_path):
     yaml = pytest.importorskip("yaml")
+    from test_lstm_forward import plain_lstm
+
     from lstmhw.problem import load_problem
     from lstmhw.variant import variant_yaml
-
-    from test_lstm_forward import plain_lstm
 
     data = yaml.safe_load(variant_yaml(load_problem(P4), 3))
     rows = lambda m: [m] if not isinstance(m[0], list) else m

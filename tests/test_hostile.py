@@ -29,12 +29,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, PROBLEMS, ROOT
 from typer.testing import CliRunner
 
 from lstmhw import limits
 from lstmhw.cli import app
-
-from conftest import FIXTURES, PROBLEMS, ROOT
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 SEEDS = FIXTURES / "seeds"

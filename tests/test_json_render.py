@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from conftest import PROBLEMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstmhw.files import load_problems
 from lstmhw.render.json import dumps, render_traces, trace_data
 from lstmhw.solvers import run
-
-from conftest import PROBLEMS
 
 
 def reference(data):
@@ -71,7 +70,7 @@ def test_numpy_scalars_and_objects_are_left_to_json_dumps():
 def test_circular_and_deep_structures_behave_as_json_dumps():
     loop: list = []
     loop.append(loop)
-    assert ours(loop) == reference(loop) == ValueError
+    assert ours(loop) is reference(loop) is ValueError
     deep: list = [0.5]
     for _ in range(200):
         deep = [deep]

@@ -9,12 +9,11 @@ import re
 
 import numpy as np
 import pytest
+from conftest import PROBLEMS, one_error_line, run_cli
 
 from lstmhw.problem import load_problem
 from lstmhw.solvers import run
 from lstmhw.solvers.lstm_claims import CLAIMS, OPS
-
-from conftest import PROBLEMS, one_error_line, run_cli
 
 P3 = (PROBLEMS / "p3.yaml").read_text()
 ALL = {"a": "zero-input-keeps-state", "b": "forget-zero-blocks-gradient", "c": "gates-nonnegative",
@@ -92,7 +91,7 @@ def test_verdicts_without_weights_use_seeded_random_lstms(seed, tmp_path):
 
 def test_search_goes_on_when_the_given_weights_show_nothing(tmp_path):
     # U = 0 everywhere: with these weights h_{t−1} reaches nothing, so no counterexample to (b) here
-    H, D = 2, 1
+    H = 2
     zeros = {g: [[0.0] * H for _ in range(H)] for g in "fioc"}
     lstm = {"W": {g: [[1.0]] * H for g in "fioc"}, "U": zeros, "b": {g: [0.0] * H for g in "fioc"}}
     trace = solve_data({"solver": "lstm-claims", "claims": {"b": "forget-zero-blocks-gradient"}, "lstm": lstm}, tmp_path)

@@ -9,12 +9,11 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import PROBLEMS, run_cli
 
 from lstmhw.mathops import sigmoid, tanh
 from lstmhw.problem import load_problem
 from lstmhw.solvers import run
-
-from conftest import PROBLEMS, run_cli
 
 
 def plain_lstm(W, U, b, xs, h0, c0, ys=None, reduction="mean"):

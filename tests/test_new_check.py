@@ -6,10 +6,9 @@ import json
 import re
 
 import pytest
+from conftest import PROBLEMS, run_cli
 
 from lstmhw.solvers import SOLVERS, solver_module
-
-from conftest import PROBLEMS, run_cli
 
 P4 = (PROBLEMS / "p4.yaml").read_text()
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<path>[^:]+): (?P<message>.+)$")

@@ -9,10 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import PROBLEMS, run_cli
 
 from lstmhw import __version__
-
-from conftest import PROBLEMS, run_cli
 
 P4 = str(PROBLEMS / "p4.yaml")
 ESC = "\x1b["

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import PROBLEMS, one_error_line, run_cli
 
 from lstmhw.errors import LstmhwError
 from lstmhw.problem import load_problem
 from lstmhw.yamlio import parse_yaml
-
-from conftest import PROBLEMS, one_error_line, run_cli
 
 P4 = (PROBLEMS / "p4.yaml").read_text()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
+from conftest import PROBLEMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +17,6 @@ from lstmhw.problem import problem_from_document
 from lstmhw.reruns import Reruns
 from lstmhw.solvers import run, solver_module
 from lstmhw.yamlio import parse_yaml
-
-from conftest import PROBLEMS
 
 KEY3 = """\
 id: k3
@@ -96,10 +97,10 @@ def test_rerun_equals_full_run(data):
     all_ops = [None] + [ops for _, _, ops in patched_ops(solver_module(problem.solver).OPS)]
     ops = data.draw(st.sampled_from(all_ops))
     decimals = data.draw(st.sampled_from([None, 2, 3, 4]))
-    expected = _outcome(lambda: run(problem, ops=ops, overrides=overrides, decimals=decimals))
-    assert_same_trace(expected, _outcome(lambda: reruns.run(ops=ops, overrides=overrides, decimals=decimals)))
+    expected = _outcome(partial(run, problem, ops=ops, overrides=overrides, decimals=decimals))
+    assert_same_trace(expected, _outcome(partial(reruns.run, ops=ops, overrides=overrides, decimals=decimals)))
     # remembered: the second call gives the same again
-    assert_same_trace(expected, _outcome(lambda: reruns.run(ops=ops, overrides=overrides, decimals=decimals)))
+    assert_same_trace(expected, _outcome(partial(reruns.run, ops=ops, overrides=overrides, decimals=decimals)))
 
 
 def test_remembered_by_exact_bytes():
@@ -131,7 +132,7 @@ def test_every_mistake_from_own_values_equals_full_run(make):
     base = run(problem)
     rng = np.random.default_rng(7)
     answer_sets = []
-    for k in range(12):
+    for _ in range(12):
         overrides = {}
         for name in problem.ask:
             if rng.random() < 0.7:
@@ -144,8 +145,8 @@ def test_every_mistake_from_own_values_equals_full_run(make):
     mistakes = [ops for _, _, ops in patched_ops(solver_module(problem.solver).OPS)]
     for overrides in answer_sets:
         for ops in mistakes:
-            expected = _outcome(lambda: run(problem, ops=ops, overrides=overrides))
-            assert_same_trace(expected, _outcome(lambda: reruns.run(ops=ops, overrides=overrides)))
+            expected = _outcome(partial(run, problem, ops=ops, overrides=overrides))
+            assert_same_trace(expected, _outcome(partial(reruns.run, ops=ops, overrides=overrides)))
 
 
 ADAM_AMSGRAD = """\
@@ -207,8 +208,8 @@ def test_every_solver_every_mistake_equals_full_run():
                     overrides[name] = float(noisy) if np.ndim(value) == 0 else noisy
             for ops in all_ops:
                 for decimals in (None, 3):
-                    expected = _outcome(lambda: run(problem, ops=ops, overrides=overrides, decimals=decimals))
-                    got = _outcome(lambda: reruns.run(ops=ops, overrides=overrides, decimals=decimals))
+                    expected = _outcome(partial(run, problem, ops=ops, overrides=overrides, decimals=decimals))
+                    got = _outcome(partial(reruns.run, ops=ops, overrides=overrides, decimals=decimals))
                     if isinstance(expected, tuple) or isinstance(got, tuple):
                         assert type(expected) is type(got) and (not isinstance(expected, tuple) or expected[0] == got[0])
                     else:

@@ -9,12 +9,11 @@ import random
 
 import numpy as np
 import pytest
+from conftest import PROBLEMS, one_error_line, run_cli
 
 from lstmhw.problem import load_problem
 from lstmhw.solvers import run
 from lstmhw.solvers.rnn_gradient import OPS
-
-from conftest import PROBLEMS, one_error_line, run_cli
 
 P2 = (PROBLEMS / "p2.yaml").read_text()
 

@@ -11,11 +11,10 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import PROBLEMS, run_cli
 
 from lstmhw.render.latex import name_tex, tex_math, tex_text
 from lstmhw.solvers import SOLVERS, solver_module
-
-from conftest import PROBLEMS, run_cli
 
 P4 = str(PROBLEMS / "p4.yaml")
 P1 = PROBLEMS / "p1.yaml"

@@ -13,13 +13,12 @@ import re
 import numpy as np
 import pytest
 import yaml
+from conftest import PROBLEMS, run_cli
 
 from lstmhw.errors import LstmhwError
 from lstmhw.problem import load_problem
 from lstmhw.solvers import SOLVERS, run, solver_module
 from lstmhw.variant import REDRAW, variant_problem, variant_yaml
-
-from conftest import PROBLEMS, run_cli
 
 P1, P2, P3, P4 = (PROBLEMS / f"p{n}.yaml" for n in (1, 2, 3, 4))
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -125,7 +124,7 @@ def test_precision_sign_pattern_and_record_p4(seed):
         old, new = value_tokens(original, key), value_tokens(text, key)
         assert len(new) == len(old), key
         places = max(decimals(t) for t in old)
-        for o, n in zip(old, new):
+        for o, n in zip(old, new, strict=True):
             assert np.sign(float(n)) == np.sign(float(o)), (key, o, n)  # zero stays zero
             if float(o) != 0:
                 assert decimals(n) == places, (key, o, n)
@@ -147,7 +146,7 @@ def test_adam_keeps_hyper_parameters_and_precision():
     for key in ("W", "grad", "V", "S"):
         old, new = value_tokens(original, key), value_tokens(text, key)
         assert len(new) == len(old) and old != new
-        assert all(decimals(n) == 2 and np.sign(float(n)) == np.sign(float(o)) for o, n in zip(old, new)), key
+        assert all(decimals(n) == 2 and np.sign(float(n)) == np.sign(float(o)) for o, n in zip(old, new, strict=True)), key
 
 
 # ------------------------------------------------------ loads and solves

@@ -74,13 +74,22 @@ def _round(x: float) -> float | int:
     return _num(round(x, 4))
 
 
-DETAIL_COLUMNS = ["student", "file", "problem", "quantity", "verdict", "answer", "expected", "points", "max_points", "mistake", "message"]
+DETAIL_COLUMNS = [
+    "student", "file", "problem", "quantity", "verdict", "answer", "expected", "points", "max_points", "mistake", "message"
+]
+
+
+def _cell(value: Any) -> Any:
+    """A csv cell: a list as its JSON text, nothing for None."""
+    import json
+
+    if value is None:
+        return ""
+    return json.dumps(value) if isinstance(value, list) else value
 
 
 def render_csv_details(results: Sequence[SubmissionResult]) -> str:
     """One row per student and quantity: the verdict, values and the diagnosis in words."""
-    import json
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(DETAIL_COLUMNS)
@@ -93,9 +102,8 @@ def render_csv_details(results: Sequence[SubmissionResult]) -> str:
                 message = res.diagnosis["message"] if res.diagnosis else (res.reason or "")
                 if res.ecf:
                     message = "right from your own " + ", ".join(res.ecf["from"])
-                cell = lambda v: "" if v is None else json.dumps(v) if isinstance(v, list) else v
                 writer.writerow([
-                    r.student, r.file, pid, q, res.verdict, cell(res.answer), cell(res.expected),
+                    r.student, r.file, pid, q, res.verdict, _cell(res.answer), _cell(res.expected),
                     _round(res.points), _round(res.max_points), res.diagnosis["mistake"] if res.diagnosis else "", message,
                 ])
     return buffer.getvalue()
@@ -159,7 +167,9 @@ def render_gradescope(result: SubmissionResult, digits: int = 4) -> str:
     return dumps(data)
 
 
-def render_table(results: Sequence[SubmissionResult], problem_ids: Sequence[str], details: bool, digits: int, console: Any) -> None:
+def render_table(
+    results: Sequence[SubmissionResult], problem_ids: Sequence[str], details: bool, digits: int, console: Any
+) -> None:
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text

@@ -83,7 +83,9 @@ def _vote(counter: Counter) -> int | None:
     return counter.most_common(1)[0][0] if counter else None
 
 
-def read_weights(c: Checker, prefix: tuple = (), x: np.ndarray | None = None, extra_h: tuple = ()) -> tuple[Weights | None, int | None, int | None]:
+def read_weights(
+    c: Checker, prefix: tuple = (), x: np.ndarray | None = None, extra_h: tuple = ()
+) -> tuple[Weights | None, int | None, int | None]:
     """Read W, U, b (each a mapping over f, i, o, c) and check their shapes agree.
 
     The hidden size H and input size D are what most of the given shapes say,
@@ -100,19 +102,19 @@ def read_weights(c: Checker, prefix: tuple = (), x: np.ndarray | None = None, ex
                 if array is not None:
                     raw[key][g] = array
     hidden: Counter = Counter()
-    for g, U in raw["U"].items():
+    for U in raw["U"].values():
         if U.ndim == 2 and U.shape[0] == U.shape[1]:
             hidden[U.shape[0]] += 2
         elif U.ndim == 0:
             hidden[1] += 2
-    for g, b in raw["b"].items():
+    for b in raw["b"].values():
         hidden[b.size if b.ndim <= 1 else -1] += 1
     for array in extra_h:
         if array is not None and array.ndim <= 1:
             hidden[array.size] += 1
     H = _vote(hidden)
     inputs: Counter = Counter()
-    for g, W in raw["W"].items():
+    for W in raw["W"].values():
         if W.ndim == 2:
             inputs[W.shape[1]] += 1
         elif W.ndim == 1 and H == 1:

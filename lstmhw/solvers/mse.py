@@ -92,7 +92,7 @@ def loss_steps(
 ) -> float:
     """``err[k] = pred_k − y[k]``, ``sq_err[k] = err[k]²`` and the reduced ``mse``."""
     squares = []
-    for k, (pred, target) in enumerate(zip(preds, targets), start=1):
+    for k, (pred, target) in enumerate(zip(preds, targets, strict=True), start=1):
         tracer.given(f"y[{k}]", _plain(target), group=group)
         tracer.step(
             f"err[{k}]",

@@ -28,8 +28,8 @@ import numpy as np
 from lstmhw.limits import MAX_HIDDEN, MAX_RNN_TRAJECTORY, MAX_STEP_INDEX, MAX_TRACE_ELEMENTS
 from lstmhw.mathops import sigmoid
 from lstmhw.problem import Checker, fit, shape_text
-from lstmhw.trace import Tracer
 from lstmhw.solvers.numbers import num, tex_num
+from lstmhw.trace import Tracer
 
 NAME = "rnn-gradient"
 STATIC_STEPS = True  # which steps exist and their notes follow from the problem alone (see lstmhw.reruns)
@@ -387,7 +387,9 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
     )
     if true_regime == "neutral" or true_factor <= 0:
         return  # never reaches the target, or nothing passes from the first step on
-    goal, tex_goal = (f"{_num(target)}", _tex_num(target)) if true_regime == "vanishing" else (f"1/{_num(target)}", rf"1/{_tex_num(target)}")
+    goal, tex_goal = (
+        (f"{_num(target)}", _tex_num(target)) if true_regime == "vanishing" else (f"1/{_num(target)}", rf"1/{_tex_num(target)}")
+    )
     tracer.step(
         "steps_to_target",
         f"ln({goal}) / ln(factor)",
