@@ -17,6 +17,7 @@ import typer
 
 from lstmhw import __version__
 from lstmhw.errors import EXIT_INTERNAL, EXIT_USAGE, LstmhwError
+from lstmhw.solvers import SOLVERS  # the registry is a dict of module names: nothing heavy is loaded
 
 app = typer.Typer(
     name="lstmhw",
@@ -308,7 +309,7 @@ def grade(
 @app.command()
 @guarded
 def new(
-    solver: Annotated[str, typer.Argument(help="The solver: adam, rnn-gradient, lstm-forward, lstm-claims or mse.")],
+    solver: Annotated[str, typer.Argument(help=f"The solver: {', '.join(SOLVERS)}.")],
     out: Annotated[
         Optional[str], typer.Option("--out", "-o", help="Write to this new file instead of stdout (never overwrites).")
     ] = None,
@@ -318,7 +319,7 @@ def new(
 
     from lstmhw.errors import did_you_mean
     from lstmhw.output import emit
-    from lstmhw.solvers import SOLVERS, solver_module
+    from lstmhw.solvers import solver_module
 
     if solver not in SOLVERS:
         fail(f"unknown solver {solver!r}{did_you_mean(solver, list(SOLVERS))}, expected one of {', '.join(sorted(SOLVERS))}")

@@ -113,7 +113,7 @@ class KeyProblem:
     @cached_property
     def patched(self) -> list[tuple[str, Any, Any]]:
         """(mistake id, variant, ops with the mistake) for every mistake that applies: made once per key."""
-        return list(patched_ops(self.ops))
+        return list(patched_ops(self.problem.solver))
 
     @cached_property
     def graded(self) -> OrderedDict[Any, tuple[dict[str, QuantityResult], int]]:

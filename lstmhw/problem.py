@@ -309,6 +309,8 @@ class Problem:
     file: str = ""
     variant: dict[str, Any] | None = None
     doc: Document | None = None
+    # The solution's steps, solved once on load (plain ops, no overrides): run() reuses them.
+    solution: dict | None = field(default=None, repr=False, compare=False)
 
     def points_for(self, quantity: str) -> float:
         return self.points.get(quantity, 1.0)
@@ -337,7 +339,7 @@ def problem_from_document(doc: Document) -> Problem:
     except LstmhwError as exc:  # a solver that raised instead of collecting (e.g. a trial solve too long)
         c.fail(exc.path, exc.message)
         params = None
-    ask = _read_ask(c, data, module, params)
+    ask, solution = _read_ask(c, data, module, params)
     points: dict[str, float] = {}
     if "points" in data:
         points_map = c.get(("points",))
@@ -379,19 +381,25 @@ def problem_from_document(doc: Document) -> Problem:
         file=doc.file,
         variant=variant,
         doc=doc,
+        solution=solution,
     )
 
 
-def _read_ask(c: Checker, data: dict, module: Any, params: Any) -> list[str] | None:
-    known: list[str] = []
-    if params is not None:
-        from lstmhw.solvers import quantity_names
+def _read_ask(c: Checker, data: dict, module: Any, params: Any) -> tuple[list[str] | None, dict | None]:
+    """The asked quantities, and the solution's steps: the one solve on load, kept for ``run``."""
+    if params is None:
+        return _asked(c, data, module, params, []), None
+    from lstmhw.solvers import quantity_names, solve_into
 
-        try:  # a trial solve: also finds a step that overflows, or a solution too long
-            known = quantity_names(module, params)
-        except LstmhwError as exc:  # not a place in the file: the message names the step
-            c.errors.append(LstmhwError(exc.message, file=c.doc.file))
-            return None
+    try:  # also finds a step that overflows, or a solution too long
+        steps = solve_into(module, params, module.OPS).steps
+    except LstmhwError as exc:  # not a place in the file: the message names the step
+        c.errors.append(LstmhwError(exc.message, file=c.doc.file))
+        return None, None
+    return _asked(c, data, module, params, quantity_names(steps)), steps
+
+
+def _asked(c: Checker, data: dict, module: Any, params: Any, known: list[str]) -> list[str] | None:
     raw = data.get("ask", MISSING)
     if raw is MISSING:
         return list(module.default_ask(params)) if params is not None else []

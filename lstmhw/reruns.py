@@ -2,41 +2,41 @@
 
 Grading re-runs the key's solver for every student with a wrong answer: with
 their own answers substituted (error carried forward, at full precision and
-hand-rounded) and with each catalogued mistake from their own answers
-(diagnosis).  In a class of thousands that is most of the grading time, so
-:class:`Reruns` does it for less, without changing a value:
+hand-rounded) and with each mistake from their own answers (diagnosis).  In a
+class of thousands that is most of the grading time, so :class:`Reruns` does
+it for less, without changing a value, by walking the trace's declared edges
+(:mod:`lstmhw.trace`):
 
 - **remembered**: a re-run is kept under what it was run with (the ops, the
   decimals, the exact type, shape and bytes of every substituted value).
   Students who make the same mistake give the same answers, so in a class
   most re-runs have been run before.  The memory is bounded (least recently
   used first out).
-- **incremental**: for a solver whose steps never depend on the numbers
-  (``STATIC_STEPS = True`` in its module: the same step names, inputs,
-  functions and notes whatever the values), only the steps downstream of a
-  substituted value are recomputed, from a base trace run once without
-  substitutions (same ops, same decimals).  Each recomputed step goes through
-  what :meth:`lstmhw.trace.Tracer.step` does (its function on its inputs'
-  values, float errors raised as the same error, hand rounding, the override)
-  under the floating-point settings of :func:`lstmhw.solvers.run`; a step
-  that is not downstream of a substitution has the base's inputs, so the
-  base's values.  A re-run that would fail fails here too, with the same
-  exception type; one whose base fails is run in full.
-- **shared with the plain chain**: a re-run with a mistake (diagnosis from the
-  student's own values) takes, from the same re-run without the mistake, every
-  step whose function does not use an operation the mistake replaces and whose
-  inputs are the same there: the same function of the same inputs.  Whether a
-  function uses a replaced operation is found once per key: called with those
-  operations replaced by a tripwire, it must return (STATIC_STEPS solvers use
-  the same operations whatever the values).
+- **downstream only**: a substitution changes only the steps that read a
+  substituted value, directly or through other steps.  Those are recomputed,
+  in the solver's order, from a base trace run once with the same ops and
+  decimals, exactly as :meth:`lstmhw.trace.Tracer.step` computes them (the
+  step's function of the ops, its inputs and its data; float errors raised as
+  the same error; hand rounding; the override) under the floating-point
+  settings of :func:`lstmhw.solvers.run`.  Every other step keeps the base's
+  values, since it has the base's inputs.  A re-run whose base fails is run in
+  full.
+- **shared with the plain chain**: a re-run with a mistake takes, from the
+  same substitution without the mistake, every step the mistake cannot touch:
+  its function calls none of the operations the mistake replaces (``uses``),
+  it has the same function, inputs and data in both bases, and its inputs are
+  the same in both re-runs.
 
-Everything else (solvers without ``STATIC_STEPS``, re-runs without
-substitutions) is :func:`lstmhw.solvers.run` itself, remembered.
+The solver contract (:class:`lstmhw.solvers.Solver`) is what makes this
+exact: which steps exist, and their inputs, never depend on the values.  The
+differential tests in ``tests/test_reruns.py`` hold every solver to it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,9 @@ def _deterministic_errors() -> tuple[type[BaseException], ...]:
     return (ArithmeticError, ValueError, LstmhwError)  # numpy's LinAlgError is a ValueError
 
 
+_DETERMINISTIC = _deterministic_errors()
+
+
 class _Failed:
     """A remembered failure: the exception is raised again (without its old traceback)."""
 
@@ -62,27 +65,44 @@ class _Failed:
         self.exc = exc
 
 
-_DETERMINISTIC = _deterministic_errors()
+@dataclass(frozen=True)
+class PlannedStep:
+    """One step a substitution reaches, and how the re-run gets its value."""
+
+    name: str
+    step: Step  # the base's step
+    recompute: bool  # an input changed: call the step's function again
+    substituted: bool  # the student gave this value
+    shared: int  # 0: computed here; 1: the plain re-run's Step itself; 2: its values in this base's Step
+
+
+@dataclass(frozen=True)
+class Touch:
+    """What a mistaken base shares with the plain one, found once per ops and decimals."""
+
+    untouched: frozenset[str]  # steps whose function is the plain one and calls no replaced operation
+    equal: frozenset[str]  # steps whose value is the same, bit for bit, in both bases
+    alike: frozenset[str]  # steps whose text (formula, notes, ...) is the same in both bases
 
 
 class Reruns:
-    """Re-runs of ``problem``'s solver: remembered, and incremental where the solver allows."""
+    """Re-runs of ``problem``'s solver: remembered, and downstream of the substitution only."""
 
     def __init__(self, problem: Any, memo_bytes: int = MEMO_BYTES) -> None:
         self.problem = problem
-        self.static = bool(getattr(solver_module(problem.solver), "STATIC_STEPS", False))
+        self.plain_ops = solver_module(problem.solver).OPS
         self.memo_bytes = memo_bytes
-        # key -> (trace or failure, its size, the ops: kept alive, as the key holds only their id)
-        self._memo: OrderedDict[Any, tuple[Trace | _Failed, int, Any]] = OrderedDict()
+        # key -> (trace or failure, its size); the key holds the ops themselves (frozen dataclasses)
+        self._memo: OrderedDict[Any, tuple[Trace | _Failed, int]] = OrderedDict()
         self._held = 0  # bytes, roughly, held by the remembered re-runs
-        self._bases: dict[Any, Trace | _Failed] = {}
-        # (id of a base, names substituted) -> the steps to redo, in order (see _plan)
-        self._plans: dict[tuple[int, frozenset[str]], list[tuple[str, Step, bool, bool, bool]]] = {}
-        self._untouched: dict[int, tuple[dict[str, bool], dict[str, bool]] | None] = {}  # see _untouched_by
-        self._sizes: dict[int, int] = {}  # id of a base -> _size of a re-run from it
+        self._bases: dict[tuple[Any, int | None], Trace | _Failed] = {}
+        self._plans: dict[tuple[Any, int | None, frozenset[str]], list[PlannedStep]] = {}
+        self._touch: dict[tuple[Any, int | None], Touch | None] = {}
+        self._sizes: dict[tuple[Any, int | None], int] = {}  # a base's key -> _size of a re-run from it
 
     def run(self, *, ops: Any = None, overrides: dict[str, Value] | None = None, decimals: int | None = None) -> Trace:
         """``lstmhw.solvers.run(problem, ops=ops, overrides=overrides, decimals=decimals)``, for less."""
+        ops = self.plain_ops if ops is None else ops
         key = _key(ops, overrides, decimals)
         if key is None:  # a value that cannot be fingerprinted: nothing remembered
             return self._compute(ops, overrides, decimals)
@@ -92,9 +112,8 @@ class Reruns:
                 found: Trace | _Failed = self._compute(ops, overrides, decimals)
             except _DETERMINISTIC as exc:  # the same inputs fail the same way
                 found = _Failed(exc)
-            size = self._sizes.get(id(self._bases.get((ops, decimals))), 0) if self.static and overrides else 0
-            size = size or _size(found)
-            self._memo[key] = (found, size, ops)
+            size = (self._sizes.get((ops, decimals), 0) if overrides else 0) or _size(found)
+            self._memo[key] = (found, size)
             self._held += size
             while self._held > self.memo_bytes and len(self._memo) > 1:
                 self._held -= self._memo.popitem(last=False)[1][1]
@@ -107,13 +126,13 @@ class Reruns:
 
     # ------------------------------------------------------------------ internals
     def _compute(self, ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> Trace:
-        if not self.static or not overrides:
-            return run(self.problem, ops=ops, overrides=overrides, decimals=decimals)
+        if not overrides:
+            return run(self.problem, ops=ops, decimals=decimals)
         base = self._base(ops, decimals)
         if isinstance(base, _Failed):
             return run(self.problem, ops=ops, overrides=overrides, decimals=decimals)
         reference = None
-        if ops is not None and self._untouched_by(ops, decimals) is not None:
+        if ops is not self.plain_ops and self._touched(ops, decimals) is not None:
             # The same substitution without the mistake (error carried forward runs it anyway):
             # the steps the mistake does not touch, from the same inputs, are this run's too.
             try:
@@ -131,194 +150,114 @@ class Reruns:
                 self._bases[key] = _Failed(exc)
         return self._bases[key]
 
-    def _plan(
-        self, base: Trace, names: frozenset[str], ops: Any = None, decimals: int | None = None
-    ) -> list[tuple[str, Step, bool, bool, bool]]:
-        """(name, base step, recompute?, substituted?, as in the reference?) for every step a
-        substitution of ``names`` changes, in the order the solver made them: the same for
-        every student who answered the same quantities, since the steps do not depend on values.
+    def _plan(self, base: Trace, names: frozenset[str], ops: Any, decimals: int | None) -> list[PlannedStep]:
+        """Every step a substitution of ``names`` reaches, in the solver's order: the walk over
+        declared edges, the same for every student who answered the same quantities.
 
-        "As in the reference": for a mistaken ``ops``, the step's function does not touch the
-        mistake (:meth:`_untouched_by`) and its inputs are the same as in the run without the
-        mistake (substituted, themselves as in the reference, or equal in both bases), so its
-        values are the reference's.
+        A step is shared with the plain re-run when the mistake cannot touch it (:meth:`_touched`)
+        and each of its inputs is the same in both re-runs: substituted, itself shared, or not
+        reached by the substitution and equal in both bases.
         """
-        key = (id(base), names)
+        key = (ops, decimals, names)
         plan = self._plans.get(key)
         if plan is None:
             plan = []
             changed: set[str] = set()
             shared: set[str] = set()
-            known = self._untouched_by(ops, decimals) if ops is not None else None
-            untouched, equal, alike = known if known is not None else ({}, {}, {})
+            touch = self._touched(ops, decimals) if ops is not self.plain_ops else None
             for name, step in base.steps.items():
                 if step.fn is None:
                     continue  # problem data: never substituted
                 dirty = not changed.isdisjoint(step.inputs)
-                if dirty or name in names:
-                    same = untouched.get(name, False) and all(
-                        i in names or i in shared if i in changed else equal.get(i, False) for i in step.inputs
-                    )
-                    if same:
-                        shared.add(name)
-                    # 0: compute; 1: the reference's Step itself; 2: its values in this base's Step
-                    # (whose text differs: lstm-claims writes the mistaken experiment's numbers)
-                    plan.append((name, step, dirty, name in names, (1 if alike.get(name) else 2) if same else 0))
-                    changed.add(name)
+                if not (dirty or name in names):
+                    continue
+                same = touch is not None and name in touch.untouched and all(
+                    (i in names or i in shared) if i in changed else i in touch.equal for i in step.inputs
+                )
+                if same:
+                    shared.add(name)
+                how = (1 if name in touch.alike else 2) if same else 0
+                plan.append(PlannedStep(name, step, dirty, name in names, how))
+                changed.add(name)
             self._plans[key] = plan
-            self._sizes.setdefault(id(base), _size(base))
+            self._sizes.setdefault((ops, decimals), _size(base))
         return plan
 
-    def _untouched_by(self, ops: Any, decimals: int | None) -> tuple[dict[str, bool], dict[str, bool], dict[str, bool]] | None:
-        """For a mistaken ``ops``: which steps' functions compute exactly what they compute
-        without the mistake, and which values are equal in both bases; None if not known.
-
-        A step's function is the same function with the mistake as without it when it has
-        the same code, defaults and closure but for the ops, and does not use an operation the
-        mistake replaces: called with those replaced by a tripwire, it returns. (STATIC_STEPS
-        solvers use the operations a step uses whatever the values.)
-        """
-        base = self._base(ops, decimals)
-        plain = self._base(None, decimals)
-        if id(base) in self._untouched:
-            return self._untouched[id(base)]
-        result = None
-        if not isinstance(base, _Failed) and not isinstance(plain, _Failed):
-            result = _untouched(base, plain, ops, solver_module(self.problem.solver).OPS)
-        self._untouched[id(base)] = result
-        return result
+    def _touched(self, ops: Any, decimals: int | None) -> Touch | None:
+        """What the base with the mistaken ``ops`` shares with the plain base; None if not known."""
+        key = (ops, decimals)
+        if key not in self._touch:
+            base, plain = self._base(ops, decimals), self._base(self.plain_ops, decimals)
+            ok = not isinstance(base, _Failed) and not isinstance(plain, _Failed)
+            self._touch[key] = _touch(base, plain, _replaced(ops, self.plain_ops)) if ok else None
+        return self._touch[key]
 
     def _substitute(
-        self, base: Trace, overrides: dict[str, Value], decimals: int | None, ops: Any = None, reference: Trace | None = None
+        self, base: Trace, overrides: dict[str, Value], decimals: int | None, ops: Any, reference: Trace | None
     ) -> Trace:
         """``base`` (run with ``ops`` and ``decimals``) with ``overrides`` substituted and every
         step downstream of them recomputed, or taken from ``reference`` (the same substitution
         without the mistake) where the mistake cannot matter."""
         from lstmhw.errors import LstmhwError
 
-        plan = self._plan(base, frozenset(overrides), ops, decimals)
         steps = dict(base.steps)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                for name, step, dirty, substituted, same in plan:
-                    if same and reference is not None:
-                        # The reference's values (its function computes what this one does:
-                        # it does not use the mistake), in its Step when the text is the same.
-                        shared_step = reference.steps[name]
-                        steps[name] = shared_step if same == 1 else _with_values(step, shared_step.value, shared_step.own)
+                for planned in self._plan(base, frozenset(overrides), ops, decimals):
+                    name, step = planned.name, planned.step
+                    if planned.shared and reference is not None:
+                        plain_step = reference.steps[name]
+                        steps[name] = plain_step if planned.shared == 1 else _with_values(step, plain_step.value, plain_step.own)
                         continue
-                    if dirty:
+                    if planned.recompute:
                         try:
-                            own = step.fn(*[steps[i].value for i in step.inputs])
+                            own = step.fn(ops, *[steps[i].value for i in step.inputs], **step.data)
                         except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
                             raise numeric_error(name, step.formula, exc) from None
                         if decimals is not None:
                             own = round_value(own, decimals)
                     else:
                         own = step.own
-                    steps[name] = _with_values(step, overrides[name] if substituted else own, own)
+                    steps[name] = _with_values(step, overrides[name] if planned.substituted else own, own)
         except LstmhwError as exc:
             raise exc.located(file=getattr(self.problem, "file", None) or None) from None
-        trace = object.__new__(type(base))  # a copy of base with these steps (whatever other fields Trace has)
-        trace.__dict__.update(base.__dict__)
-        trace.__dict__["steps"] = steps
-        return trace
+        return dataclasses.replace(base, steps=steps)
 
 
-class _Tripped(Exception):
-    """A step function used an operation that was replaced by :func:`_tripwire`."""
-
-
-def _tripwire(*args: Any, **kwargs: Any) -> Any:
-    raise _Tripped
-
-
-def _untouched(
-    base: Trace, plain: Trace, ops: Any, plain_ops: Any
-) -> tuple[dict[str, bool], dict[str, bool], dict[str, bool]] | None:
-    """(step -> its function is the plain one, name -> the value is equal in both bases,
-    name -> the step's text (formula, notes, ...) is the same in both) for ``base`` run with
-    the mistaken ``ops`` and ``plain`` run without; None if not comparable."""
-    import dataclasses
-    import types
-
-    if type(ops) is not type(plain_ops) or not dataclasses.is_dataclass(ops) or list(base.steps) != list(plain.steps):
+def _replaced(ops: Any, plain_ops: Any) -> frozenset[str] | None:
+    """The OPS fields ``ops`` replaces, or None if the two are not the same kind of ops."""
+    if type(ops) is not type(plain_ops) or not dataclasses.is_dataclass(ops):
         return None
-    replaced = [f.name for f in dataclasses.fields(ops) if getattr(ops, f.name) is not getattr(plain_ops, f.name)]
-    try:
-        tripped_ops = dataclasses.replace(plain_ops, **{name: _tripwire for name in replaced})
-    except Exception:
+    return frozenset(f.name for f in dataclasses.fields(ops) if getattr(ops, f.name) is not getattr(plain_ops, f.name))
+
+
+def _touch(base: Trace, plain: Trace, replaced: frozenset[str] | None) -> Touch | None:
+    """:class:`Touch` of ``base`` (the mistaken ops) against ``plain``; None if not comparable."""
+    if replaced is None or list(base.steps) != list(plain.steps):
         return None
-    untouched: dict[str, bool] = {}
-    equal: dict[str, bool] = {}
-    alike: dict[str, bool] = {}
+    untouched, equal, alike = set(), set(), set()
     for name, step in base.steps.items():
         other = plain.steps[name]
-        equal[name] = _same_value(step.value, other.value)
-        text, plain_text = (
-            {k: v for k, v in vars(s).items() if k not in ("fn", "value", "own")} for s in (step, other)
-        )
-        alike[name] = text == plain_text
-        if step.fn is None or other.fn is None:
+        if _same_value(step.value, other.value):
+            equal.add(name)
+        if (step.formula, step.latex, step.group, step.note) == (other.formula, other.latex, other.group, other.note):
+            alike.add(name)
+        if step.fn is None or other.fn is None or not replaced.isdisjoint(step.uses):
             continue
-        if step.inputs != other.inputs:  # a mistake may rewire a step (V computed from S)
-            untouched[name] = False
-            continue
-        closure = _plain_closure(step.fn, other.fn, ops, plain_ops)
-        if closure is None:
-            untouched[name] = False
-            continue
-        fn = other.fn
-        probe = types.FunctionType(
-            fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
-            tuple(types.CellType(tripped_ops) if cell is None else cell for cell in closure) if closure else None,
-        )
-        probe.__kwdefaults__ = fn.__kwdefaults__
-        try:
-            with np.errstate(all="ignore"):
-                probe(*[plain.steps[i].value for i in other.inputs])
-        except Exception:  # the tripwire, or anything else: not known to be untouched
-            untouched[name] = False
-        else:
-            untouched[name] = True
-    return untouched, equal, alike
+        # A mistake may rewire a step (V computed from S) or change its data (β2 for β1).
+        if step.inputs == other.inputs and _same_function(step, other):
+            untouched.add(name)
+    return Touch(frozenset(untouched), frozenset(equal), frozenset(alike))
 
 
-def _plain_closure(fn: Any, plain_fn: Any, ops: Any, plain_ops: Any) -> tuple | None:
-    """``plain_fn``'s closure cells, None in place of the one holding the ops, if ``fn`` is the
-    same function but for the ops (same code, globals, defaults, other cells); else None."""
-    import types
-
-    if not (isinstance(fn, types.FunctionType) and isinstance(plain_fn, types.FunctionType)):
-        return None
-    if fn.__code__ is not plain_fn.__code__ or fn.__globals__ is not plain_fn.__globals__:
-        return None
-    if not _same_objects(fn.__defaults__ or (), plain_fn.__defaults__ or ()):
-        return None
-    if not _same_objects(tuple((fn.__kwdefaults__ or {}).items()), tuple((plain_fn.__kwdefaults__ or {}).items())):
-        return None
-    cells, plain_cells = fn.__closure__ or (), plain_fn.__closure__ or ()
-    if len(cells) != len(plain_cells):
-        return None
-    out: list = []
-    try:
-        for cell, plain_cell in zip(cells, plain_cells, strict=True):
-            a, b = cell.cell_contents, plain_cell.cell_contents
-            if a is ops and b is plain_ops:
-                out.append(None)
-            elif a is b:
-                out.append(plain_cell)
-            else:
-                return None
-    except ValueError:  # an empty cell
-        return None
-    return tuple(out)
-
-
-def _same_objects(a: tuple, b: tuple) -> bool:
-    return len(a) == len(b) and all(
-        x is y or (type(x) in (str, int, float, bool) and type(x) is type(y) and x == y) for x, y in zip(a, b, strict=True)
-    )
+def _same_function(step: Step, other: Step) -> bool:
+    """The same function of the same data: same code (functions read no closure), same data."""
+    fn, plain_fn = step.fn, other.fn
+    if fn is not plain_fn and getattr(fn, "__code__", None) is not getattr(plain_fn, "__code__", False):
+        return False
+    if step.data.keys() != other.data.keys():
+        return False
+    return all(a is b or _same_value(a, b) for a, b in zip(step.data.values(), other.data.values(), strict=True))
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -342,19 +281,21 @@ def _size(found: Trace | _Failed) -> int:
 
 
 def _with_values(step: Step, value: Value, own: Value) -> Step:
-    """A copy of ``step`` with new ``value`` and ``own`` (whatever other fields Step has)."""
+    """A copy of ``step`` with new ``value`` and ``own``, its note re-described from the value."""
     new = object.__new__(Step)
     new.__dict__.update(step.__dict__)
     new.__dict__["value"] = value
     new.__dict__["own"] = own
+    if step.describe is not None:
+        new.__dict__["note"] = step.describe(value)
     return new
 
 
 def _key(ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> Any:
     """What a re-run depends on, hashable and exact (bytes, not rounded floats); None if unknown.
 
-    The ops by identity (each memo entry keeps its ops alive, so an id is not reused while
-    an entry has it); grading passes the same ops objects for every student.
+    The ops are in the key themselves: frozen dataclasses of functions, equal when they
+    hold the same functions.
     """
     items = []
     for name, value in (overrides or {}).items():
@@ -370,7 +311,7 @@ def _key(ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> 
         else:
             return None
     items.sort()  # names are unique: only they are compared
-    return (id(ops), decimals, tuple(items))
+    return (ops, decimals, tuple(items))
 
 
 _PLAIN_TYPES = (int, bool, str, np.float64, np.bool_)

@@ -1,9 +1,17 @@
 """The trace: every named step of a solution, in the order a student works it.
 
 A solver writes its steps through a :class:`Tracer`; the result is a
-:class:`Trace`.  Renderers print it, the grader compares against it, and
-because each step keeps the function that computed it, the same solver can be
-re-run in three ways without a second copy of its code:
+:class:`Trace`.  The trace is an explicit graph: each step declares
+
+- ``inputs``: the earlier steps whose values its function takes;
+- ``uses``: the fields of the solver's ``OPS`` its function calls;
+- ``data``: the problem's constants it reads (weights, hyper-parameters),
+  passed as keyword arguments,
+
+and its function is called as ``fn(ops, *input values, **data)``: it reads
+nothing else (no closure: a test holds every solver to it).  Renderers print
+the trace, the grader compares against it, and the same solver can be re-run
+in three ways without a second copy of its code:
 
 - ``overrides`` substitute a student's own values for named steps, so every
   later step is recomputed from them (error carried forward);
@@ -11,6 +19,10 @@ re-run in three ways without a second copy of its code:
   does on paper (hand rounding);
 - the solver's ``ops`` can be swapped for ones with a mistake in them
   (diagnosis; see :mod:`lstmhw.mistakes`).
+
+Because the edges are declared, "recompute what is downstream of a student's
+values" and "which steps can a mistake touch" are walks over the graph
+(:mod:`lstmhw.reruns`).
 
 For every step the trace keeps both ``value`` (what flows on to later steps)
 and ``own`` (what the step's function gave from its inputs in this run).
@@ -35,11 +47,14 @@ class Step:
     formula: str  # "f[1]⊙c[0] + i[1]⊙c̃[1]"
     latex: str  # r"f_{1} \odot c_{0} + i_{1} \odot \tilde{c}_{1}"
     inputs: tuple[str, ...]  # names of earlier steps the function reads
-    fn: Callable[..., Value] | None  # None for a given (problem data)
+    fn: Callable[..., Value] | None  # fn(ops, *inputs, **data); None for a given (problem data)
     value: Value
     own: Value
     group: str = ""  # the table this step is printed in, e.g. "t = 1"
     note: str = ""  # a sentence explaining the value (evidence, regime, ...)
+    uses: frozenset[str] = frozenset()  # the OPS fields fn calls
+    data: Mapping[str, Value] = field(default_factory=dict)  # constants fn reads, by keyword
+    describe: Callable[[Value], str] | None = None  # the note as a function of the value, if it depends on it
 
     @property
     def given(self) -> bool:
@@ -73,14 +88,6 @@ class Trace:
             out.setdefault(step.group, []).append(step)
         return list(out.items())
 
-    def recompute(self, name: str, substitutions: Mapping[str, Value]) -> Value:
-        """One step's function applied to substituted inputs (the trace's own elsewhere)."""
-        step = self.steps[name]
-        if step.fn is None:
-            return step.value
-        args = [substitutions[i] if i in substitutions else self.steps[i].value for i in step.inputs]
-        return step.fn(*args)
-
 
 def round_value(value: Value, decimals: int) -> Value:
     """Round a number or array as a student would on paper; booleans pass through."""
@@ -95,6 +102,18 @@ def round_value(value: Value, decimals: int) -> Value:
     if isinstance(value, (int, float, np.floating, np.integer)):
         return float(np.asarray(value).round(decimals))
     return value
+
+
+def numeric(value: Value) -> Any:
+    """A step's value as a float array, or None for true/false, text and None."""
+    import numpy as np
+
+    if value is None or isinstance(value, (bool, str, np.bool_)):
+        return None
+    array = np.asarray(value)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        return None
+    return array.astype(float)
 
 
 def numeric_error(name: str, formula: str, exc: ArithmeticError) -> Exception:
@@ -126,10 +145,12 @@ class Tracer:
 
     def __init__(
         self,
+        ops: Any,
         *,
         overrides: Mapping[str, Value] | None = None,
         decimals: int | None = None,
     ) -> None:
+        self.ops = ops
         self.overrides = overrides or {}
         self.decimals = decimals
         self.steps: dict[str, Step] = {}
@@ -158,21 +179,31 @@ class Tracer:
         inputs: Sequence[str],
         fn: Callable[..., Value],
         *,
+        uses: Sequence[str] = (),
+        data: Mapping[str, Value] | None = None,
         group: str = "",
         note: str | Callable[[Value], str] = "",
     ) -> Value:
-        """Compute ``fn(*values of inputs)``, record it as ``name`` and return the value."""
+        """Compute ``fn(ops, *values of inputs, **data)``, record it as ``name`` and return the value.
+
+        ``uses`` names the ``OPS`` fields ``fn`` calls (a mistake that patches none of them
+        cannot change this step's function); ``note`` may be a function of the value.
+        """
         if len(self.steps) >= MAX_TRACE_STEPS and name not in self.steps:
             raise too_many_steps()
+        data = data or {}
         try:
-            own = fn(*[self.steps[i].value for i in inputs])
+            own = fn(self.ops, *[self.steps[i].value for i in inputs], **data)
         except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
             raise numeric_error(name, formula, exc) from None
         if self.decimals is not None:
             own = round_value(own, self.decimals)
         value = self.overrides[name] if name in self.overrides else own
-        text = note(value) if callable(note) else note
-        self.steps[name] = Step(name, formula, latex, tuple(inputs), fn, value, own, group, text)
+        describe = note if callable(note) else None
+        text = describe(value) if describe is not None else note
+        self.steps[name] = Step(
+            name, formula, latex, tuple(inputs), fn, value, own, group, text, frozenset(uses), data, describe
+        )
         return value
 
     def value(self, name: str) -> Value:

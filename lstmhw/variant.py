@@ -7,7 +7,7 @@ submission against can never differ.
 
 The rules:
 
-- Only the solver's data is redrawn (:data:`REDRAW`); hyper-parameters,
+- Only the solver's data is redrawn (its module's ``REDRAW``); hyper-parameters,
   step counts and targets stay as written.
 - Every redrawn number keeps its sign, and is written with as many decimals
   as the most precise number of its key (``x: [[1, 0], [0.5, -1]]``: one); a zero
@@ -24,11 +24,9 @@ The rules:
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,28 +34,14 @@ from typing import Any
 from lstmhw.errors import LstmhwError, ValidationErrors
 from lstmhw.problem import Problem, as_number, problem_from_document
 from lstmhw.trace import Trace
+from lstmhw.trace import numeric as _numeric
 from lstmhw.yamlio import Document, parse_yaml
 
-# The keys whose numbers are the problem's data, per solver (aliases follow
-# their key).  Everything else is the problem's definition and is kept.
-REDRAW: dict[str, tuple[str, ...]] = {
-    "lstm-forward": ("W", "U", "b", "x", "h0", "c0", "y"),
-    "mse": ("pred", "y"),
-    "adam": ("W", "grad", "grads", "V", "S"),  # not lr, betas, eps, t, weight_decay
-    # z, steps, target and activation define the question ("which W vanishes?"): kept.
-    "rnn-gradient": ("W_h", "W_x", "x", "h0", "b"),
-    "lstm-claims": (),  # true/false claims: nothing numeric to redraw
-}
 MAX_TRIES = 200
 # A draw's answers must stay MARGIN times the grading tolerance apart, so that
 # a hand-rounded answer still tells them apart; a coincidence the original
 # already has (at the grader's own tolerance) is structural and allowed.
 MARGIN = 2.0
-# A per-step factor (or σ_max·γ) this close to 1 puts the regime on a knife edge.
-KNIFE_EDGE = 0.05
-# Adam: |V̂| / (√Ŝ + ε) above this (and above twice the original's) means a
-# near-zero denominator.
-ADAM_MAX_RATIO = 10.0
 
 
 @dataclass(frozen=True)
@@ -121,16 +105,12 @@ def redraw_tree(node: Any, rng: Any, decimals: int) -> Any:
 
 
 def redraw_keys(problem: Problem) -> tuple[str, ...]:
+    """The keys whose numbers are the problem's data (the solver's ``REDRAW``), aliases included."""
     from lstmhw.solvers import solver_module
 
-    if problem.solver not in REDRAW:
-        raise LstmhwError(
-            f"no variant rule for solver '{problem.solver}', expected one of {', '.join(REDRAW)} "
-            "(add its data keys to REDRAW in lstmhw/variant.py)",
-            file=problem.file or None,
-        )
-    keys = REDRAW[problem.solver]
-    aliases = getattr(solver_module(problem.solver), "ALIASES", {})
+    module = solver_module(problem.solver)
+    keys = tuple(module.REDRAW)
+    aliases = getattr(module, "ALIASES", {})
     return keys + tuple(alias for alias, key in aliases.items() if key in keys)
 
 
@@ -218,17 +198,6 @@ def to_yaml(data: dict[str, Any], comment: str = "") -> str:
 
 
 # --------------------------------------------------------------- judging
-def _numeric(value: Any) -> Any:
-    import numpy as np
-
-    if value is None or isinstance(value, (bool, str, np.bool_)):
-        return None
-    array = np.asarray(value)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
-        return None
-    return array.astype(float)
-
-
 def _close(a: Any, b: Any, problem: Problem, margin: float = MARGIN) -> Any:
     """Elementwise: would the grader (with ``margin`` times its tolerance) take ``a`` for ``b``?"""
     import numpy as np
@@ -282,11 +251,11 @@ def degeneracy(problem: Problem, trace: Trace, original: Trace, original_problem
         for b in asked[n + 1 :]:
             if (a not in fixed or b not in fixed) and _alike(new[a], new[b], problem):
                 return f"{a} and {b} coincide"
-    guard = GUARDS.get(problem.solver)
-    if guard is not None:
-        reason = guard(trace, original)
-        if reason:
-            return reason
+    from lstmhw.solvers import solver_module
+
+    reason = solver_module(problem.solver).degenerate(trace, original)
+    if reason:
+        return reason
     return _mistake_coincidence(problem, trace, original_problem, original)
 
 
@@ -345,26 +314,16 @@ def _symmetric(value: Any, problem: Problem, margin: float = MARGIN) -> bool:
     return bool(_close(value.T, value, problem, margin).all())
 
 
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
-
 def _mistake_coincidence(problem: Problem, trace: Trace, original_problem: Problem, original: Trace) -> str | None:
     """An asked quantity that a catalogued mistake gets right too (lstmhw.mistakes.mistake_traces)."""
-    mistakes = _optional("lstmhw.mistakes")
-    mistake_traces = getattr(mistakes, "mistake_traces", None)
-    if mistake_traces is None:
-        return None  # no catalog (yet): nothing to compare with
+    from lstmhw.mistakes import mistake_traces
+
     asked = [q for q in trace.asked if q in trace]
 
     def coincidences(prob: Problem, correct: Trace, margin: float) -> set[tuple[str, str]]:
         found = set()
-        for item in mistake_traces(prob):
-            mistake, wrong = item[0], item[-1]  # (id, [message,] trace)
-            label = f"{mistake}: {item[1]}" if len(item) > 2 else mistake
+        for mistake, message, wrong in mistake_traces(prob):
+            label = f"{mistake}: {message}"
             for q in asked:
                 if q in wrong and q in correct and _alike(_numeric(wrong.value(q)), _numeric(correct.value(q)), prob, margin):
                     found.add((label, q))
@@ -376,53 +335,6 @@ def _mistake_coincidence(problem: Problem, trace: Trace, original_problem: Probl
         label, q = sorted(new)[0]
         return f"{q} is also the answer under the mistake '{label.split(':')[0]}'"
     return None
-
-
-def _rnn_guard(trace: Trace, original: Trace) -> str | None:
-    """The regime must not sit on a knife edge: per-step factor, or σ_max·γ, away from 1."""
-    checks: list[tuple[str, Callable[[Trace], float]]] = []
-    if "factor" in trace:
-        checks.append(("factor", lambda t: abs(float(_numeric(t.value("factor")).max()))))
-    for name in ("sigma_max", "spectral_radius"):
-        if name in trace and "gamma" in trace:
-            checks.append(
-                (f"{name}·gamma", lambda t, n=name: float(_numeric(t.value(n)).max()) * float(_numeric(t.value("gamma")).max()))
-            )
-    for label, measure in checks:
-        value = measure(trace)
-        try:
-            unchanged = value == measure(original)
-        except (KeyError, TypeError, AttributeError):
-            unchanged = False
-        if not unchanged and abs(value - 1) <= KNIFE_EDGE:
-            return f"{label} = {value:.4g} is within {KNIFE_EDGE} of 1 (a knife-edge regime)"
-    return None
-
-
-def _adam_guard(trace: Trace, original: Trace) -> str | None:
-    """No near-zero denominator: |V̂[k]| / (√Ŝ[k] + ε) stays moderate."""
-    import numpy as np
-
-    def worst(t: Trace) -> float:
-        ratios = [0.0]
-        for step in t:
-            if step.name.startswith("V_corr[") and step.name.replace("V_corr", "S_corr") in t:
-                v = _numeric(step.value)
-                s = _numeric(t.value(step.name.replace("V_corr", "S_corr")))
-                if v is not None and s is not None:
-                    ratios.append(float(np.max(np.abs(v) / (np.sqrt(np.abs(s)) + 1e-12))))
-        return max(ratios)
-
-    ratio = worst(trace)
-    if ratio > max(ADAM_MAX_RATIO, 2 * worst(original)):
-        return f"|V_corr|/√S_corr reaches {ratio:.3g}: a near-zero denominator"
-    return None
-
-
-GUARDS: dict[str, Callable[[Trace, Trace], str | None]] = {
-    "rnn-gradient": _rnn_guard,
-    "adam": _adam_guard,
-}
 
 
 # --------------------------------------------------------------- public API

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from lstmhw import limits
-from lstmhw.mistakes import CATALOG, GENERIC_IDS
+from lstmhw.mistakes import GENERIC_IDS, catalog
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -31,7 +31,7 @@ def test_every_command_is_in_the_readme(command):
     assert re.search(rf"lstmhw {re.escape(command)}\b", README), f"README never shows `lstmhw {command}`"
 
 
-@pytest.mark.parametrize("mistake", sorted({m.id for m in CATALOG} | set(GENERIC_IDS)))
+@pytest.mark.parametrize("mistake", sorted({m.id for m in catalog()} | set(GENERIC_IDS)))
 def test_every_mistake_id_is_in_the_readme(mistake):
     assert f"`{mistake}`" in README
 

@@ -622,12 +622,12 @@ def test_a_solution_longer_than_the_limit_stops_at_the_limit():
     from lstmhw.errors import LstmhwError
     from lstmhw.trace import Tracer
 
-    tracer = Tracer()
+    tracer = Tracer(None)
     for n in range(limits.MAX_TRACE_STEPS):
         tracer.given(f"v[{n}]", 0.0)
     tracer.given("v[0]", 1.0)  # replacing a step is not a new one
     with pytest.raises(LstmhwError, match=f"more than {limits.MAX_TRACE_STEPS:,} steps"):
-        tracer.step("one too many", "v[0] + 1", "", ["v[0]"], lambda v: v + 1)
+        tracer.step("one too many", "v[0] + 1", "", ["v[0]"], lambda ops, v: v + 1)
 
 
 def test_a_solver_that_raises_while_reading_gives_a_located_error(tmp_path, monkeypatch):

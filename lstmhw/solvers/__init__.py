@@ -1,30 +1,23 @@
-"""The solver registry and the one function that runs a solver into a trace.
+"""The solver registry, the contract every solver module meets, and the one function that runs one.
 
-A solver is a module with:
-
-- ``NAME`` and ``KEYS`` (its own YAML keys; ``ALIASES`` optional, alias -> key);
-- ``read(checker) -> params`` (validated parameters, errors collected);
-- ``default_ask(params)``: what is asked when the file does not say;
-- ``OPS``: a frozen dataclass of the operations it uses, which mistakes patch;
-- ``solve(params, tracer, ops)``: the solution in plain NumPy, step by step;
-- ``TEMPLATE``: a commented problem file for ``lstmhw new``;
-- ``STATIC_STEPS = True`` (optional) when the steps it makes (names, inputs,
-  functions, notes) never depend on the values, only on the shapes, and a
-  step's function uses the same ``OPS`` operations whatever the values: grading
-  then re-runs only the steps downstream of a student's answers, and takes a
-  mistaken chain's steps that do not use the mistake from the plain one
-  (:mod:`lstmhw.reruns`).
-
-Adding a solver means one new module and one line in ``SOLVERS``.
+A solver is one module (the contract is :class:`Solver`); adding a solver
+means that module and one line in :data:`SOLVERS`. A test walks the registry
+and holds every module to the contract, and proves the promise with a solver
+defined in the test itself.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lstmhw.trace import Trace, Tracer, Value
+
+if TYPE_CHECKING:
+    from lstmhw.mistakes import Mistake
+    from lstmhw.problem import Checker
 
 SOLVERS: dict[str, str] = {
     "adam": "lstmhw.solvers.adam",
@@ -35,44 +28,83 @@ SOLVERS: dict[str, str] = {
 }
 
 
+class Solver(Protocol):
+    """What a solver module provides (module attributes; ``ALIASES`` is optional).
+
+    The steps ``solve`` makes (their names, inputs, ``uses`` and data) may depend on
+    the problem's parameters and on the ops, never on the values flowing through
+    them: grading re-runs only the steps downstream of a student's values by walking
+    the declared edges (:mod:`lstmhw.reruns`), and a differential test holds every
+    solver to it.
+    """
+
+    NAME: str  # the `solver:` value
+    KEYS: tuple[str, ...]  # its own YAML keys (beside the common ones)
+    OPS: Any  # a frozen dataclass of the operations its steps call; mistakes replace fields
+    MISTAKES: tuple[Mistake, ...]  # the catalog entries written for it, in its own words
+    TEMPLATE: str  # a commented problem file for `lstmhw new`
+    REDRAW: tuple[str, ...]  # the keys whose numbers `lstmhw variant` redraws (the problem's data)
+
+    def read(self, checker: Checker) -> Any | None:
+        """Validated parameters, every error collected on ``checker`` (None if any)."""
+
+    def default_ask(self, params: Any) -> list[str]:
+        """What is asked when the file does not say."""
+
+    def solve(self, params: Any, tracer: Tracer) -> None:
+        """The solution, step by step, through ``tracer.step`` (each function gets the ops)."""
+
+    def degenerate(self, trace: Trace, original: Trace) -> str | None:
+        """Why a variant's solution is a poor problem (a knife-edge regime, ...), or None."""
+
+
 def solver_module(name: str) -> ModuleType:
     return importlib.import_module(SOLVERS[name])
+
+
+def solver_names() -> list[str]:
+    return list(SOLVERS)
 
 
 def run(
     problem: Any,
     *,
     ops: Any = None,
-    overrides: dict[str, Value] | None = None,
+    overrides: Mapping[str, Value] | None = None,
     decimals: int | None = None,
 ) -> Trace:
     """Solve ``problem`` into a trace; see :mod:`lstmhw.trace` for the three re-run knobs."""
-    import numpy as np
-
+    module = solver_module(problem.solver)
     from lstmhw.errors import LstmhwError
 
-    module = solver_module(problem.solver)
-    tracer = Tracer(overrides=overrides, decimals=decimals)
-    # A step that overflows or makes a NaN from finite inputs is an error naming the step
-    # (raised by Tracer.step), never a RuntimeWarning on stderr and a silent inf/NaN.
-    # Underflow (e^-1e4 -> 0) is harmless.  A solver may still allow a step in its own errstate.
+    solution = getattr(problem, "solution", None)
+    if solution is not None and (ops is None or ops is module.OPS) and not overrides and decimals is None:
+        return Trace(problem.id, problem.solver, problem.title, problem.ask, solution)
     try:
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            module.solve(problem.params, tracer, ops if ops is not None else module.OPS)
+        tracer = solve_into(module, problem.params, ops if ops is not None else module.OPS, overrides, decimals)
     except LstmhwError as exc:  # NumericError, or a solution longer than MAX_TRACE_STEPS
         raise exc.located(file=getattr(problem, "file", None) or None) from None
     return tracer.trace(problem.id, problem.solver, problem.title, problem.ask)
 
 
-def quantity_names(module: ModuleType, params: Any) -> list[str]:
-    """Every computed step's name for these parameters (what may be asked and graded).
+def solve_into(
+    module: Any, params: Any, ops: Any, overrides: Mapping[str, Value] | None = None, decimals: int | None = None
+) -> Tracer:
+    """Run ``module.solve`` under the floating-point rules every solution is held to.
 
-    A trial solve, under the same floating-point rules as :func:`run`: a step that
-    overflows raises NumericError here, so ``check`` finds it as ``solve`` would.
+    A step that overflows or makes a NaN from finite inputs is an error naming the step
+    (raised by Tracer.step), never a RuntimeWarning on stderr and a silent inf/NaN.
+    Underflow (e^-1e4 -> 0) is harmless. A solver may still allow a step in its own errstate.
     """
     import numpy as np
 
-    tracer = Tracer()
+    tracer = Tracer(ops, overrides=overrides, decimals=decimals)
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-        module.solve(params, tracer, module.OPS)
-    return [name for name, step in tracer.steps.items() if not step.given]
+        module.solve(params, tracer)
+    return tracer
+
+
+def quantity_names(steps: Sequence[Any] | Mapping[str, Any]) -> list[str]:
+    """Every computed step's name (what may be asked and graded), from a solved trace's steps."""
+    values = steps.values() if isinstance(steps, Mapping) else steps
+    return [step.name for step in values if not step.given]

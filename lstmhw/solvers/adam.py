@@ -17,7 +17,7 @@ options follow PyTorch too, each as its own step:
 - ``amsgrad: true``: ``S_max[k] = max(S_max[k-1], S[k])`` is bias-corrected
   in place of ``S[k]``.
 
-Hyper-parameters are closed over (they are printed in the formulas); every
+Hyper-parameters are each step's data (they are printed in the formulas); every
 matrix that flows from step to step is a named step, so grading can
 substitute a student's own values for any of them.
 """
@@ -31,13 +31,14 @@ from typing import Any
 import numpy as np
 
 from lstmhw.limits import MAX_STEP_INDEX, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
+from lstmhw.mathops import identity
+from lstmhw.mistakes import Mistake, Variant, one
 from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.solvers.numbers import num as _num
 from lstmhw.solvers.numbers import tex_num as _tex_num
-from lstmhw.trace import Tracer
+from lstmhw.trace import Trace, Tracer, numeric
 
 NAME = "adam"
-STATIC_STEPS = True  # the steps depend on the options and shapes only, never on values (see lstmhw.reruns)
 KEYS = (
     "lr", "beta1", "beta2", "eps", "t", "W", "grad", "grads", "steps", "V", "S",
     "weight_decay", "decoupled", "amsgrad", "S_max",
@@ -76,6 +77,65 @@ class AdamOps:
 
 
 OPS = AdamOps()
+
+
+# -- the mistakes students make here, each a patch to AdamOps -------------------
+def _swap(first: Any, second: Any) -> tuple[Any, Any]:
+    return second, first
+
+
+def _uncorrected(moment: Any, power: float) -> np.ndarray:
+    return np.asarray(moment, dtype=float)
+
+
+def _power_at(shift: int) -> Callable[[float, int], float]:
+    return lambda beta, k: float(beta) ** (k + shift)
+
+
+MISTAKES: tuple[Mistake, ...] = (
+    one(
+        "no-bias-correction",
+        "no bias correction: V and S used as they are instead of V/(1−β1^k) and S/(1−β2^k)",
+        bias_correct=_uncorrected,
+    ),
+    Mistake(
+        "bias-correction-wrong-t",
+        (
+            Variant({"bias_power": _power_at(-1)}, "bias correction with β^(k−1) instead of β^k: the step index is off by one"),
+            Variant({"bias_power": _power_at(+1)}, "bias correction with β^(k+1) instead of β^k: the step index is off by one"),
+        ),
+    ),
+    one("missing-sqrt", "divided by S_corr instead of √S_corr: the square root is missing", sqrt=identity),
+    one("grad-not-squared", "S updated with g instead of g²: the gradient is not squared", square=identity),
+    one("betas-swapped", "β1 and β2 swapped: V averaged with β2 and S with β1", betas=_swap),
+    one(
+        "moments-swapped",
+        "V[k−1] and S[k−1] swapped: each moment was updated from the other's previous value",
+        previous=_swap,
+    ),
+)
+REDRAW = ("W", "grad", "grads", "V", "S")  # not lr, betas, eps, t, weight_decay
+# A variant with |V̂| / (√Ŝ + ε) above this (and above twice the original's) has a near-zero denominator.
+MAX_STEP_RATIO = 10.0
+
+
+def degenerate(trace: Trace, original: Trace) -> str | None:
+    """No near-zero denominator: |V̂[k]| / (√Ŝ[k] + ε) stays moderate."""
+
+    def worst(t: Trace) -> float:
+        ratios = [0.0]
+        for step in t:
+            if step.name.startswith("V_corr[") and step.name.replace("V_corr", "S_corr") in t:
+                v = numeric(step.value)
+                s = numeric(t.value(step.name.replace("V_corr", "S_corr")))
+                if v is not None and s is not None:
+                    ratios.append(float(np.max(np.abs(v) / (np.sqrt(np.abs(s)) + 1e-12))))
+        return max(ratios)
+
+    ratio = worst(trace)
+    if ratio > max(MAX_STEP_RATIO, 2 * worst(original)):
+        return f"|V_corr|/√S_corr reaches {ratio:.3g}: a near-zero denominator"
+    return None
 
 
 @dataclass(frozen=True)
@@ -221,9 +281,9 @@ def _decay_dominates(params: AdamParams) -> bool:
 
 def _finite_run(c: Checker, params: AdamParams) -> bool:
     """Solve once quietly: a value that would be inf or NaN becomes a located error now."""
-    tracer = Tracer()
+    tracer = Tracer(OPS)
     with np.errstate(all="ignore"):
-        solve(params, tracer, OPS)
+        solve(params, tracer)
     for step in tracer.steps.values():
         if np.all(np.isfinite(step.value)):
             continue
@@ -270,8 +330,28 @@ def update(W: Any, V_corr: Any, S_corr: Any, lr: float, eps: float, sqrt: Callab
         return np.asarray(W, dtype=float) - lr * np.asarray(V_corr, dtype=float) / (sqrt(S_corr) + eps)
 
 
-def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
+def first_moment(ops: AdamOps, v: Any, g: Any, beta1: float, beta2: float) -> Any:
+    """V[k] = β1·V[k-1] + (1 − β1)·g."""
+    b1, _ = ops.betas(beta1, beta2)
+    return _plain(b1 * v + (1 - b1) * g)
+
+
+def second_moment(ops: AdamOps, s: Any, g: Any, beta1: float, beta2: float) -> Any:
+    """S[k] = β2·S[k-1] + (1 − β2)·g²."""
+    _, b2 = ops.betas(beta1, beta2)
+    return _plain(b2 * s + (1 - b2) * ops.square(g))
+
+
+def corrected(ops: AdamOps, moment: Any, k: int, beta1: float, beta2: float, which: int) -> Any:
+    """moment / (1 − β^k), with β1 (which = 0) or β2 (which = 1)."""
+    beta = ops.betas(beta1, beta2)[which]
+    return _plain(ops.bias_correct(moment, ops.bias_power(beta, k)))
+
+
+def solve(params: AdamParams, tracer: Tracer) -> None:
+    ops = tracer.ops  # for the text only: betas-swapped writes β2 where β1 belongs, moments-swapped rewires V and S
     b1, b2 = ops.betas(params.beta1, params.beta2)
+    betas = {"beta1": params.beta1, "beta2": params.beta2}
     lr, eps, lam = params.lr, params.eps, params.weight_decay
     B1, B2, LR, EPS, LAM = _num(b1), _num(b2), _num(lr), _num(eps), _num(lam)
     first = params.t - 1
@@ -295,7 +375,8 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
                 f"g[{k}] + {LAM}·W[{p}]",
                 rf"g_{{{k}}} + {_tex_num(lam)}\, W_{{{p}}}",
                 [f"g[{k}]", f"W[{p}]"],
-                lambda g, W: _plain(g + lam * W),
+                lambda ops, g, W, lam: _plain(g + lam * W),
+                data={"lam": lam},
                 group=group,
             )
             grad = f"g_wd[{k}]"
@@ -306,7 +387,9 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
             f"{B1}·{v_prev} + (1 − {B1})·{grad}",
             rf"{_tex_num(b1)}\, {_tex(v_prev)} + (1 - {_tex_num(b1)})\, {_tex(grad)}",
             [v_prev, grad],
-            lambda v, g: _plain(b1 * v + (1 - b1) * g),
+            first_moment,
+            uses=("betas", "previous"),
+            data=betas,
             group=group,
         )
         tracer.step(
@@ -314,7 +397,9 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
             f"{B2}·{s_prev} + (1 − {B2})·{grad}²",
             rf"{_tex_num(b2)}\, {_tex(s_prev)} + (1 - {_tex_num(b2)})\, {_tex(grad)}^2",
             [s_prev, grad],
-            lambda s, g: _plain(b2 * s + (1 - b2) * ops.square(g)),
+            second_moment,
+            uses=("betas", "square", "previous"),
+            data=betas,
             group=group,
         )
         second = f"S[{k}]"
@@ -324,7 +409,7 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
                 f"max(S_max[{p}], S[{k}])",
                 rf"\max\left(S^{{\max}}_{{{p}}}, S_{{{k}}}\right)",
                 [f"S_max[{p}]", f"S[{k}]"],
-                lambda m, s: _plain(np.maximum(m, s)),
+                lambda ops, m, s: _plain(np.maximum(m, s)),
                 group=group,
             )
             second = f"S_max[{k}]"
@@ -333,7 +418,9 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
             f"V[{k}] / (1 − {B1}^{k})",
             rf"\frac{{V_{{{k}}}}}{{1 - {_tex_num(b1)}^{{{k}}}}}",
             [f"V[{k}]"],
-            lambda v, k=k: _plain(ops.bias_correct(v, ops.bias_power(b1, k))),
+            corrected,
+            uses=("betas", "bias_correct", "bias_power"),
+            data={"k": k, **betas, "which": 0},
             group=group,
         )
         tracer.step(
@@ -341,7 +428,9 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
             f"{second} / (1 − {B2}^{k})",
             rf"\frac{{{_tex(second)}}}{{1 - {_tex_num(b2)}^{{{k}}}}}",
             [second],
-            lambda s, k=k: _plain(ops.bias_correct(s, ops.bias_power(b2, k))),
+            corrected,
+            uses=("betas", "bias_correct", "bias_power"),
+            data={"k": k, **betas, "which": 1},
             group=group,
         )
         base = f"W[{p}]"
@@ -351,7 +440,8 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
                 f"W[{p}] − {LR}·{LAM}·W[{p}]",
                 rf"W_{{{p}}} - {_tex_num(lr)} \cdot {_tex_num(lam)}\, W_{{{p}}}",
                 [f"W[{p}]"],
-                lambda W: _plain(W - lr * lam * W),
+                lambda ops, W, lr, lam: _plain(W - lr * lam * W),
+                data={"lr": lr, "lam": lam},
                 group=group,
             )
             base = f"W_wd[{k}]"
@@ -360,7 +450,9 @@ def solve(params: AdamParams, tracer: Tracer, ops: AdamOps) -> None:
             f"{base} − {LR}·V_corr[{k}] / (√S_corr[{k}] + {EPS})",
             rf"{_tex(base)} - {_tex_num(lr)}\, \frac{{\hat{{V}}_{{{k}}}}}{{\sqrt{{\hat{{S}}_{{{k}}}}} + {_tex_num(eps)}}}",
             [base, f"V_corr[{k}]", f"S_corr[{k}]"],
-            lambda W, v, s: _plain(update(W, v, s, lr, eps, ops.sqrt)),
+            lambda ops, W, v, s, lr, eps: _plain(update(W, v, s, lr, eps, ops.sqrt)),
+            uses=("sqrt",),
+            data={"lr": lr, "eps": eps},
             group=group,
         )
 

@@ -12,6 +12,7 @@ or tanh changes the experiments the same way it changes a forward pass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +21,10 @@ import numpy as np
 
 from lstmhw.errors import did_you_mean
 from lstmhw.problem import MISSING, Checker, describe
-from lstmhw.solvers.lstm_forward import GATES, LstmOps, Weights, read_weights
-from lstmhw.trace import Tracer
+from lstmhw.solvers.lstm_forward import GATES, LstmOps, Weights, cell_steps, read_weights
+from lstmhw.trace import Trace, Tracer
 
 NAME = "lstm-claims"
-STATIC_STEPS = True  # one input-free step per claim; nothing depends on a student's values (see lstmhw.reruns)
 KEYS = ("claims", "lstm", "seed")
 
 # Claim id -> the claim as the homework states it.
@@ -46,6 +46,15 @@ SWEEP = np.linspace(-60.0, 60.0, 1201)  # pre-activations for the non-negativity
 SHAPES = ((1, 2), (3, 2), (2, 5))  # (H, D) of the random LSTMs whose gate shapes are checked
 
 OPS = LstmOps()  # the forward pass's own operations
+OP_FIELDS = tuple(f.name for f in dataclasses.fields(LstmOps))  # an experiment may use any of them
+# A claim is true or false: no arithmetic mistake explains a wrong verdict (lstm-forward's
+# mistakes are for forward passes, and would tell a student "tanh used for the gates").
+MISTAKES: tuple = ()
+REDRAW: tuple[str, ...] = ()  # true/false claims: nothing numeric to redraw
+
+
+def degenerate(trace: Trace, original: Trace) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -99,12 +108,12 @@ def default_ask(params: ClaimsParams) -> list[str]:
 
 # -- the LSTM, one step, and where the experiments get their LSTMs -----------------
 def lstm_step(w: Weights, x: np.ndarray, h: np.ndarray, c: np.ndarray, ops: LstmOps) -> dict[str, np.ndarray]:
-    """One time step, exactly as lstm-forward computes it."""
-    z = {g: ops.preactivation(w.W[g], x, w.U[g], h, w.b[g]) for g in GATES}
-    f, i, o = ops.gate(z["f"]), ops.gate(z["i"]), ops.gate(z["o"])
-    c_tilde = ops.candidate(z["c"])
-    c_new = ops.cell(f, i, c, c_tilde)
-    return {"f": f, "i": i, "o": o, "c_tilde": c_tilde, "c": c_new, "h": o * ops.squash(c_new)}
+    """One time step, by lstm-forward's own steps (:func:`cell_steps`) on a scratch trace."""
+    tracer = Tracer(ops)
+    tracer.given("h[0]", h)
+    tracer.given("c[0]", c)
+    cell_steps(tracer, w, 1, x)
+    return {name: tracer.value(f"{name}[1]") for name in ("f", "i", "o", "c_tilde", "c", "h")}
 
 
 def random_weights(rng: np.random.Generator, H: int, D: int) -> Weights:
@@ -283,17 +292,21 @@ EXPERIMENTS: dict[str, Callable[[ClaimsParams, LstmOps], Evidence]] = {
 
 
 # -- the solution ----------------------------------------------------------------
-def solve(params: ClaimsParams, tracer: Tracer, ops: LstmOps) -> None:
+def solve(params: ClaimsParams, tracer: Tracer) -> None:
     for label, claim in params.claims.items():
         with np.errstate(all="ignore"):  # a patched σ may overflow on the sweep; its verdict still stands
-            evidence = EXPERIMENTS[claim](params, ops)
+            evidence = EXPERIMENTS[claim](params, tracer.ops)
         verdict = bool(evidence.verdict)
+        # The experiment is the step's function: it has no inputs (no student value reaches it)
+        # and may use every operation of the LSTM, so its verdict is its only datum.
         tracer.step(
             label,
             evidence.formula,
             evidence.latex,
             [],
-            lambda verdict=verdict: verdict,
+            lambda ops, verdict: verdict,
+            uses=OP_FIELDS,
+            data={"verdict": verdict},
             group="claims",
             note=f"“{CLAIMS[claim]}” ({claim}) is {'true' if verdict else 'false'}: {evidence.why}",
         )

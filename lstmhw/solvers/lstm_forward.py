@@ -19,16 +19,17 @@ from typing import Any
 import numpy as np
 
 from lstmhw.limits import MAX_HIDDEN, MAX_TIME_STEPS, MAX_TRACE_STEPS
-from lstmhw.mathops import sigmoid, tanh
+from lstmhw.mathops import identity, sigmoid, tanh
+from lstmhw.mistakes import Mistake, one
 from lstmhw.problem import Checker, fit, shape_text
+from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
 from lstmhw.solvers.mse import REDUCTIONS, loss_steps, reduce_squares
-from lstmhw.trace import Tracer
+from lstmhw.trace import Trace, Tracer
 
 NAME = "lstm-forward"
 KEYS = ("W", "U", "b", "x", "h0", "c0", "y", "loss")
 GATES = ("f", "i", "o", "c")  # the order the gates are worked on paper
 GATE_WORDS = {"f": "forget gate", "i": "input gate", "o": "output gate", "c": "candidate"}
-STATIC_STEPS = True  # the steps depend on the shapes only, never on values (see lstmhw.reruns)
 
 
 def preactivation(W: np.ndarray, x: np.ndarray, U: np.ndarray, h: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -52,6 +53,48 @@ class LstmOps:
 
 
 OPS = LstmOps()
+
+
+# -- the mistakes students make here, each a patch to LstmOps -------------------
+def _drop_recurrent(W: np.ndarray, x: np.ndarray, U: np.ndarray, h: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return W @ x + b
+
+
+def _drop_bias(W: np.ndarray, x: np.ndarray, U: np.ndarray, h: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return W @ x + U @ h
+
+
+def _swapped_cell(f: np.ndarray, i: np.ndarray, c_prev: np.ndarray, c_tilde: np.ndarray) -> np.ndarray:
+    return i * c_prev + f * c_tilde
+
+
+def _flipped_sigmoid(z: Any) -> Any:
+    return sigmoid(-np.asarray(z, dtype=float))
+
+
+LSTM_MISTAKES: tuple[Mistake, ...] = (
+    one("sigmoid-sign-flipped", "σ(z) computed as 1/(1+e^z): the sign of the exponent is flipped", gate=_flipped_sigmoid),
+    one("tanh-for-gate", "tanh used for the gates f, i, o where σ belongs", gate=tanh),
+    one("sigmoid-for-candidate", "σ used for the candidate c̃ where tanh belongs", candidate=sigmoid),
+    one("h-without-tanh", "h computed as o⊙c: the tanh of the cell state is missing", squash=identity),
+    one(
+        "recurrent-term-dropped",
+        "the recurrent term U·h[t−1] is missing from the pre-activations",
+        preactivation=_drop_recurrent,
+    ),
+    one("bias-dropped", "the bias b is missing from the pre-activations", preactivation=_drop_bias),
+    one(
+        "f-i-swapped",
+        "forget and input gates swapped: c = i⊙c[t−1] + f⊙c̃ instead of f⊙c[t−1] + i⊙c̃",
+        cell=_swapped_cell,
+    ),
+)
+MISTAKES: tuple[Mistake, ...] = LSTM_MISTAKES + LOSS_MISTAKES  # the loss is mse's, with its mistake
+REDRAW = ("W", "U", "b", "x", "h0", "c0", "y")
+
+
+def degenerate(trace: Trace, original: Trace) -> str | None:
+    return None  # the generic checks of lstmhw.variant are enough
 
 
 @dataclass(frozen=True)
@@ -214,58 +257,70 @@ def default_ask(params: LstmParams) -> list[str]:
     return asked + (["mse"] if params.y is not None else [])
 
 
-def solve(params: LstmParams, tracer: Tracer, ops: LstmOps) -> None:
+def solve(params: LstmParams, tracer: Tracer) -> None:
     w = params.weights
     tracer.given("h[0]", params.h0, group="t = 0")
     tracer.given("c[0]", params.c0, group="t = 0")
     for t in range(1, params.x.shape[0] + 1):
-        group, prev = f"t = {t}", t - 1
-        tracer.given(f"x[{t}]", params.x[t - 1], group=group)
-        for g in GATES:
-            tracer.step(
-                f"z_{g}[{t}]",
-                f"W_{g}·x[{t}] + U_{g}·h[{prev}] + b_{g}",
-                rf"W_{g} x_{{{t}}} + U_{g} h_{{{prev}}} + b_{g}",
-                [f"x[{t}]", f"h[{prev}]"],
-                lambda x, h, g=g: ops.preactivation(w.W[g], x, w.U[g], h, w.b[g]),
-                group=group,
-            )
-        for g in ("f", "i", "o"):
-            tracer.step(
-                f"{g}[{t}]",
-                f"σ(z_{g}[{t}])",
-                rf"\sigma(z_{{{g},{t}}})",
-                [f"z_{g}[{t}]"],
-                lambda z: ops.gate(z),
-                group=group,
-            )
-        tracer.step(
-            f"c_tilde[{t}]",
-            f"tanh(z_c[{t}])",
-            rf"\tanh(z_{{c,{t}}})",
-            [f"z_c[{t}]"],
-            lambda z: ops.candidate(z),
-            group=group,
-        )
-        tracer.step(
-            f"c[{t}]",
-            f"f[{t}]⊙c[{prev}] + i[{t}]⊙c̃[{t}]",
-            rf"f_{{{t}}} \odot c_{{{prev}}} + i_{{{t}}} \odot \tilde{{c}}_{{{t}}}",
-            [f"f[{t}]", f"i[{t}]", f"c[{prev}]", f"c_tilde[{t}]"],
-            lambda f, i, c_prev, c_tilde: ops.cell(f, i, c_prev, c_tilde),
-            group=group,
-        )
-        tracer.step(
-            f"h[{t}]",
-            f"o[{t}]⊙tanh(c[{t}])",
-            rf"o_{{{t}}} \odot \tanh(c_{{{t}}})",
-            [f"o[{t}]", f"c[{t}]"],
-            lambda o, c: o * ops.squash(c),
-            group=group,
-        )
+        cell_steps(tracer, w, t, params.x[t - 1])
     if params.y is not None:
         T = params.x.shape[0]
-        loss_steps(tracer, [f"h[{t}]" for t in range(1, T + 1)], params.y, params.reduction, ops)
+        loss_steps(tracer, [f"h[{t}]" for t in range(1, T + 1)], params.y, params.reduction)
+
+
+def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | None = None) -> str:
+    """One LSTM step t from x[t], h[t-1] and c[t-1] (already in the trace); returns h[t]'s name."""
+    group, prev = group if group is not None else f"t = {t}", t - 1
+    tracer.given(f"x[{t}]", x, group=group)
+    for g in GATES:
+        tracer.step(
+            f"z_{g}[{t}]",
+            f"W_{g}·x[{t}] + U_{g}·h[{prev}] + b_{g}",
+            rf"W_{g} x_{{{t}}} + U_{g} h_{{{prev}}} + b_{g}",
+            [f"x[{t}]", f"h[{prev}]"],
+            lambda ops, x, h, W, U, b: ops.preactivation(W, x, U, h, b),
+            uses=("preactivation",),
+            data={"W": w.W[g], "U": w.U[g], "b": w.b[g]},
+            group=group,
+        )
+    for g in ("f", "i", "o"):
+        tracer.step(
+            f"{g}[{t}]",
+            f"σ(z_{g}[{t}])",
+            rf"\sigma(z_{{{g},{t}}})",
+            [f"z_{g}[{t}]"],
+            lambda ops, z: ops.gate(z),
+            uses=("gate",),
+            group=group,
+        )
+    tracer.step(
+        f"c_tilde[{t}]",
+        f"tanh(z_c[{t}])",
+        rf"\tanh(z_{{c,{t}}})",
+        [f"z_c[{t}]"],
+        lambda ops, z: ops.candidate(z),
+        uses=("candidate",),
+        group=group,
+    )
+    tracer.step(
+        f"c[{t}]",
+        f"f[{t}]⊙c[{prev}] + i[{t}]⊙c̃[{t}]",
+        rf"f_{{{t}}} \odot c_{{{prev}}} + i_{{{t}}} \odot \tilde{{c}}_{{{t}}}",
+        [f"f[{t}]", f"i[{t}]", f"c[{prev}]", f"c_tilde[{t}]"],
+        lambda ops, f, i, c_prev, c_tilde: ops.cell(f, i, c_prev, c_tilde),
+        uses=("cell",),
+        group=group,
+    )
+    tracer.step(
+        f"h[{t}]",
+        f"o[{t}]⊙tanh(c[{t}])",
+        rf"o_{{{t}}} \odot \tanh(c_{{{t}}})",
+        [f"o[{t}]", f"c[{t}]"],
+        lambda ops, o, c: o * ops.squash(c),
+        uses=("squash",),
+        group=group,
+    )
+    return f"h[{t}]"
 
 
 TEMPLATE = """\

@@ -7,20 +7,20 @@ diagnosed the same way in either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from lstmhw.limits import MAX_TRACE_STEPS
+from lstmhw.mistakes import Mistake, Variant
 from lstmhw.problem import Checker, shape_text
-from lstmhw.trace import Tracer
+from lstmhw.trace import Trace, Tracer
 
 NAME = "mse"
 KEYS = ("pred", "y", "reduction")
 REDUCTIONS = ("mean", "sum", "half-sum")
-STATIC_STEPS = True  # the steps depend on the shapes only, never on values (see lstmhw.reruns)
 
 _REDUCTION_TEXT = {"mean": "(1/{n})·", "sum": "", "half-sum": "½·"}
 _REDUCTION_TEX = {"mean": r"\frac{{1}}{{{n}}}", "sum": "", "half-sum": r"\frac{{1}}{{2}}"}
@@ -45,6 +45,31 @@ class MseOps:
 
 
 OPS = MseOps()
+
+_REDUCTION_WORDS = {"mean": "the mean (1/n)Σ", "sum": "the plain sum Σ", "half-sum": "the half sum ½Σ"}
+
+
+def _reduce_as(wrong: str) -> Callable[[Any, str], float]:
+    return lambda squares, reduction: reduce_squares(squares, wrong)
+
+
+MISTAKES: tuple[Mistake, ...] = (
+    Mistake(
+        "wrong-reduction",
+        tuple(
+            Variant(
+                {"reduce": _reduce_as(wrong)},
+                f"the squared errors were reduced with {_REDUCTION_WORDS[wrong]}, not as the problem asks",
+            )
+            for wrong in ("mean", "sum", "half-sum")
+        ),
+    ),
+)
+REDRAW = ("pred", "y")
+
+
+def degenerate(trace: Trace, original: Trace) -> str | None:
+    return None  # the generic checks of lstmhw.variant are enough
 
 
 @dataclass(frozen=True)
@@ -86,7 +111,6 @@ def loss_steps(
     preds: Sequence[str],
     targets: np.ndarray,
     reduction: str,
-    ops: Any,
     *,
     group: str = "loss",
 ) -> float:
@@ -99,7 +123,7 @@ def loss_steps(
             f"{pred} − y[{k}]",
             rf"{_tex(pred)} - y_{{{k}}}",
             [pred, f"y[{k}]"],
-            lambda p, t: _plain(np.subtract(p, t)),
+            lambda ops, p, t: _plain(np.subtract(p, t)),
             group=group,
         )
         tracer.step(
@@ -107,7 +131,7 @@ def loss_steps(
             f"err[{k}]²",
             rf"\left(e_{{{k}}}\right)^2",
             [f"err[{k}]"],
-            lambda e: _plain(np.square(e)),
+            lambda ops, e: _plain(np.square(e)),
             group=group,
         )
         squares.append(f"sq_err[{k}]")
@@ -119,7 +143,9 @@ def loss_steps(
         _REDUCTION_TEXT[reduction].format(n=n) + f"({terms})",
         _REDUCTION_TEX[reduction].format(n=n) + tex_terms,
         squares,
-        lambda *sq: ops.reduce(sq, reduction),
+        lambda ops, *sq, reduction: ops.reduce(sq, reduction),
+        uses=("reduce",),
+        data={"reduction": reduction},
         group=group,
     )
 
@@ -135,12 +161,12 @@ def _tex(name: str) -> str:
     return f"{base}_{{{index.rstrip(']')}}}" if index else base
 
 
-def solve(params: MseParams, tracer: Tracer, ops: MseOps) -> None:
+def solve(params: MseParams, tracer: Tracer) -> None:
     preds = []
     for k, value in enumerate(params.pred, start=1):
         tracer.given(f"pred[{k}]", _plain(value), group="loss")
         preds.append(f"pred[{k}]")
-    loss_steps(tracer, preds, params.y, params.reduction, ops)
+    loss_steps(tracer, preds, params.y, params.reduction)
 
 
 TEMPLATE = """\

@@ -27,12 +27,12 @@ import numpy as np
 
 from lstmhw.limits import MAX_HIDDEN, MAX_RNN_TRAJECTORY, MAX_STEP_INDEX, MAX_TRACE_ELEMENTS
 from lstmhw.mathops import sigmoid
+from lstmhw.mistakes import Mistake, Variant, one
 from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.solvers.numbers import num, tex_num
-from lstmhw.trace import Tracer
+from lstmhw.trace import Trace, Tracer, numeric
 
 NAME = "rnn-gradient"
-STATIC_STEPS = True  # which steps exist and their notes follow from the problem alone (see lstmhw.reruns)
 KEYS = ("activation", "z", "steps", "target", "W_h", "W_x", "x", "h0", "b")
 ACTIVATIONS = ("sigmoid-centered", "sigmoid", "tanh", "relu", "linear")
 TRAJECTORY_KEYS = ("W_x", "x", "h0", "b")
@@ -106,6 +106,51 @@ class RnnOps:
 
 
 OPS = RnnOps()
+
+
+# -- the mistakes students make here, each a patch to RnnOps --------------------
+def _constant_derivative(value: float) -> Callable[[str, Any], np.ndarray]:
+    return lambda name, z: np.full(np.shape(z), value)
+
+
+MISTAKES: tuple[Mistake, ...] = (
+    Mistake(
+        "derivative-at-zero-wrong",
+        (
+            Variant({"derivative": _constant_derivative(0.5)}, "φ′ taken as 1/2 (σ′(0) = σ(0)(1−σ(0)) = 1/4)"),
+            Variant({"derivative": _constant_derivative(1.0)}, "φ′ taken as 1 (σ′(0) = σ(0)(1−σ(0)) = 1/4)"),
+        ),
+    ),
+    one(
+        "target-exponent-inverted",
+        "target^(−1/steps) instead of target^(1/steps): the exponent's sign is inverted, which swaps W_vanish and W_explode",
+        exponent=lambda steps: -1.0 / steps,
+    ),
+)
+# z, steps, target and activation define the question ("which W vanishes?"): kept by `variant`.
+REDRAW = ("W_h", "W_x", "x", "h0", "b")
+KNIFE_EDGE = 0.05  # a per-step factor (or σ_max·γ) this close to 1 puts the regime on a knife edge
+
+
+def degenerate(trace: Trace, original: Trace) -> str | None:
+    """The regime must not sit on a knife edge: per-step factor, or σ_max·γ, away from 1."""
+    checks: list[tuple[str, Callable[[Trace], float]]] = []
+    if "factor" in trace:
+        checks.append(("factor", lambda t: abs(float(numeric(t.value("factor")).max()))))
+    for name in ("sigma_max", "spectral_radius"):
+        if name in trace and "gamma" in trace:
+            checks.append(
+                (f"{name}·gamma", lambda t, n=name: float(numeric(t.value(n)).max()) * float(numeric(t.value("gamma")).max()))
+            )
+    for label, measure in checks:
+        value = measure(trace)
+        try:
+            unchanged = value == measure(original)
+        except (KeyError, TypeError, AttributeError):
+            unchanged = False
+        if not unchanged and abs(value - 1) <= KNIFE_EDGE:
+            return f"{label} = {value:.4g} is within {KNIFE_EDGE} of 1 (a knife-edge regime)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -207,9 +252,9 @@ def _read_trajectory(c: Checker, W_h: np.ndarray, steps: int) -> Trajectory | No
 
 def _finite_run(c: Checker, params: RnnParams) -> bool:
     """Solve once quietly: a value beyond a float's range becomes a located error now."""
-    tracer = Tracer()
+    tracer = Tracer(OPS)
     with np.errstate(all="ignore"):
-        solve(params, tracer, OPS)
+        solve(params, tracer)
     for step in tracer.steps.values():
         if isinstance(step.value, (str, bool)) or np.all(np.isfinite(step.value)):
             continue
@@ -281,7 +326,7 @@ def steps_to_target(factor: float, target: float) -> float:
     return float(np.log(goal) / np.log(factor))
 
 
-def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
+def solve(params: RnnParams, tracer: Tracer) -> None:
     act, z, n, target = params.activation, params.z, params.steps, params.target
     fixed = f"fixed point: h = 0, x = 0, z = {_num(z)}"
     tracer.given("z", z, group=fixed)
@@ -290,7 +335,9 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         f"φ′(z) = {DERIVATIVE_TEXT[act]} at z = {_num(z)}",
         rf"\varphi'({_tex_num(z)}) = \left.{DERIVATIVE_TEX[act]}\right|_{{z={_tex_num(z)}}}",
         ["z"],
-        lambda z: _float(ops.derivative(act, z)),
+        lambda ops, z, act: _float(ops.derivative(act, z)),
+        uses=("derivative",),
+        data={"act": act},
         group=fixed,
         note=f"the derivative of φ(z) = {PHI_TEXT[act]}" if _passes(params) else "φ′(z) = 0"
         + (" (a ReLU is off at z ≤ 0)" if act == "relu" else " (to float64 precision: φ is saturated here)")
@@ -302,7 +349,9 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         f"sup |φ′| = φ′({_num(peak)}), where φ′ is largest",
         rf"\sup_z |\varphi'(z)| = \varphi'({_tex_num(peak)})",
         [],
-        lambda: _float(ops.derivative(act, peak)),
+        lambda ops, act, peak: _float(ops.derivative(act, peak)),
+        uses=("derivative",),
+        data={"act": act, "peak": peak},
         group=fixed,
     )
     if _passes(params):
@@ -311,7 +360,7 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
             "1 / φ′(z)",
             r"\frac{1}{\varphi'(z)}",
             ["phi_prime"],
-            lambda d: _divide(1.0, d),
+            lambda ops, d: _divide(1.0, d),
             group=fixed,
             note="at this |W| each step multiplies the gradient by |W|·φ′(z) = 1: it keeps its size",
         )
@@ -320,7 +369,9 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
             f"critical_W · {_num(target)}^(1/{n})",
             rf"W_c \cdot \left({_tex_num(target)}\right)^{{1/{n}}}",
             ["critical_W"],
-            lambda w: _float(w * _power(target, ops.exponent(n))),
+            lambda ops, w, target, n: _float(w * _power(target, ops.exponent(n))),
+            uses=("exponent",),
+            data={"target": target, "n": n},
             group=fixed,
             note=f"at this |W| the gradient shrinks by {_num(target)} over {n} steps (more below it)",
         )
@@ -329,19 +380,21 @@ def solve(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
             f"critical_W · (1/{_num(target)})^(1/{n})",
             rf"W_c \cdot \left(\frac{{1}}{{{_tex_num(target)}}}\right)^{{1/{n}}}",
             ["critical_W"],
-            lambda w: _float(w * _power(target, -ops.exponent(n))),
+            lambda ops, w, target, n: _float(w * _power(target, -ops.exponent(n))),
+            uses=("exponent",),
+            data={"target": target, "n": n},
             group=fixed,
             note=f"at this |W| the gradient grows by {_num(1 / target)} over {n} steps (more above it)",
         )
     if params.W_h is None:
         return
     if params.matrix:
-        _matrix_analysis(params, tracer, ops)
+        _matrix_analysis(params, tracer)
     else:
-        _scalar_analysis(params, tracer, ops)
+        _scalar_analysis(params, tracer)
 
 
-def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
+def _scalar_analysis(params: RnnParams, tracer: Tracer) -> None:
     n, target = params.steps, params.target
     group = f"W_h = {_num(params.W_h)}"
     # Which steps exist, and what their notes say, follow from the problem alone (the key's own
@@ -355,7 +408,7 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         "|W_h|·φ′(z)",
         r"|W_h|\, \varphi'(z)",
         ["W_h", "phi_prime"],
-        lambda w, d: _float(abs(w) * d),
+        lambda ops, w, d: _float(abs(w) * d),
         group=group,
         note="what one step of backpropagation multiplies the gradient by",
     )
@@ -364,7 +417,8 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         f"factor^{n}",
         rf"\left|\frac{{\partial h_{{{n}}}}}{{\partial h_0}}\right| = \text{{factor}}^{{{n}}}",
         ["factor"],
-        lambda f: _power(f, n),
+        lambda ops, f, n: _power(f, n),
+        data={"n": n},
         group=group,
         note=f"|∂h[{n}]/∂h[0]|: the gradient's size after {n} steps, relative to the start",
     )
@@ -381,7 +435,7 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         r"\begin{cases} \text{vanishing} & \text{factor} < 1 \\ \text{exploding} & \text{factor} > 1 \\"
         r" \text{neutral} & \text{factor} = 1 \end{cases}",
         ["factor"],
-        regime_of,
+        lambda ops, f: regime_of(f),
         group=group,
         note=words[true_regime],
     )
@@ -395,14 +449,15 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         f"ln({goal}) / ln(factor)",
         rf"\frac{{\ln({tex_goal})}}{{\ln(\text{{factor}})}}",
         ["factor"],
-        lambda f: steps_to_target(f, target),
+        lambda ops, f, target: steps_to_target(f, target),
+        data={"target": target},
         group=group,
         note=f"steps until the gradient has {'shrunk' if true_regime == 'vanishing' else 'grown'} by "
         f"{_num(target if true_regime == 'vanishing' else 1 / target)}",
     )
 
 
-def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
+def _matrix_analysis(params: RnnParams, tracer: Tracer) -> None:
     act, n, W = params.activation, params.steps, params.W_h
     H = W.shape[0]
     traj = params.trajectory
@@ -419,7 +474,8 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
                 f"W_h·h[{m - 1}] + W_x·x[{m}] + b",
                 rf"W_h h_{{{m - 1}}} + W_x x_{{{m}}} + b",
                 [f"h[{m - 1}]"],
-                lambda h, x=x: np.asarray(W @ h + traj.W_x @ x + traj.b, dtype=float),
+                lambda ops, h, W, W_x, x, b: np.asarray(W @ h + W_x @ x + b, dtype=float),
+                data={"W": W, "W_x": traj.W_x, "x": x, "b": traj.b},
                 group=walk,
             )
             tracer.step(
@@ -427,7 +483,9 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
                 f"φ(z[{m}])",
                 rf"\varphi(z_{{{m}}})",
                 [f"z[{m}]"],
-                lambda z: np.asarray(ops.activate(act, z), dtype=float),
+                lambda ops, z, act: np.asarray(ops.activate(act, z), dtype=float),
+                uses=("activate",),
+                data={"act": act},
                 group=walk,
             )
             tracer.step(
@@ -435,7 +493,9 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
                 f"diag(φ′(z[{m}]))·W_h",
                 rf"\operatorname{{diag}}(\varphi'(z_{{{m}}}))\, W_h",
                 [f"z[{m}]", "W_h"],
-                lambda z, Wh: np.asarray(ops.derivative(act, z), dtype=float)[:, None] * Wh,
+                lambda ops, z, Wh, act: np.asarray(ops.derivative(act, z), dtype=float)[:, None] * Wh,
+                uses=("derivative",),
+                data={"act": act},
                 group=walk,
             )
         else:  # every z[m] is the fixed point's z, so every J[m] is φ′(z)·W_h
@@ -444,11 +504,11 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
                 "diag(φ′(z))·W_h = φ′(z)·W_h",
                 r"\varphi'(z)\, W_h",
                 ["phi_prime", "W_h"],
-                lambda d, Wh: np.asarray(d * Wh, dtype=float),
+                lambda ops, d, Wh: np.asarray(d * Wh, dtype=float),
                 group=walk,
             )
         if m == 1:
-            tracer.step("P[1]", "J[1]", "J_{1}", ["J[1]"], lambda J: np.asarray(J, dtype=float), group=walk,
+            tracer.step("P[1]", "J[1]", "J_{1}", ["J[1]"], lambda ops, J: np.asarray(J, dtype=float), group=walk,
                         note="P_m = J_m···J_1 = ∂h_m/∂h_0, the gradient through m steps")
         else:
             tracer.step(
@@ -456,7 +516,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
                 f"J[{m}]·P[{m - 1}]",
                 rf"J_{{{m}}} P_{{{m - 1}}}",
                 [f"J[{m}]", f"P[{m - 1}]"],
-                lambda J, P: np.asarray(J @ P, dtype=float),
+                lambda ops, J, P: np.asarray(J @ P, dtype=float),
                 group=walk,
             )
         tracer.step(
@@ -464,7 +524,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
             f"‖P[{m}]‖₂",
             rf"\lVert P_{{{m}}} \rVert_2",
             [f"P[{m}]"],
-            norm2,
+            lambda ops, P: norm2(P),
             group=walk,
         )
     tracer.step(
@@ -472,7 +532,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         f"norm[{n}]",
         rf"\left\lVert \frac{{\partial h_{{{n}}}}}{{\partial h_0}} \right\rVert_2",
         [f"norm[{n}]"],
-        float,
+        lambda ops, norm: float(norm),
         group=group,
         note=f"‖∂h[{n}]/∂h[0]‖₂: the gradient's size after {n} steps, at most, relative to the start",
     )
@@ -481,7 +541,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         "largest singular value of W_h",
         r"\sigma_{\max}(W_h)",
         ["W_h"],
-        lambda Wh: float(np.linalg.norm(Wh, 2)),
+        lambda ops, Wh: float(np.linalg.norm(Wh, 2)),
         group=group,
     )
     tracer.step(
@@ -489,7 +549,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         "max |eigenvalue of W_h|",
         r"\rho(W_h) = \max_i |\lambda_i(W_h)|",
         ["W_h"],
-        lambda Wh: float(np.max(np.abs(np.linalg.eigvals(Wh)))),
+        lambda ops, Wh: float(np.max(np.abs(np.linalg.eigvals(Wh)))),
         group=group,
         note="≤ σ_max; for a linear RNN the gradient grows or shrinks like ρ^m in the long run",
     )
@@ -502,7 +562,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         "σ_max < 1/γ",
         r"\sigma_{\max} < \frac{1}{\gamma}",
         ["sigma_max", "gamma"],
-        lambda s, g: bool(s * g < 1.0),
+        lambda ops, s, g: bool(s * g < 1.0),
         group=group,
         note=(f"σ_max = {_num(sigma)} < 1/γ = {_num(bound)}: every Jacobian has norm ≤ γ·σ_max < 1, so the "
               "gradient shrinks at least geometrically, whatever the inputs (sufficient; Pascanu et al. 2013)")
@@ -516,7 +576,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer, ops: RnnOps) -> None:
         "σ_max > 1/γ",
         r"\sigma_{\max} > \frac{1}{\gamma}",
         ["sigma_max", "gamma"],
-        lambda s, g: bool(s * g > 1.0),
+        lambda ops, s, g: bool(s * g > 1.0),
         group=group,
         note=(f"σ_max = {_num(sigma)} > 1/γ = {_num(bound)}: the necessary condition holds, so the gradient may "
               "explode; whether it does depends on the trajectory (see ratio)")
