@@ -176,8 +176,12 @@ h0: [0.1, -0.1]
 
 
 def _every_solver():
+    """The bundled homework, two option-heavy problems, and every registered solver's template."""
+    from lstmhw.solvers import SOLVERS, solver_module
+
     problems = load_problems([str(PROBLEMS)])
     problems += [problem_from_document(parse_yaml(text, f"{n}.yaml")) for n, text in (("ams", ADAM_AMSGRAD), ("rnn", RNN_MATRIX))]
+    problems += [problem_from_document(parse_yaml(solver_module(n).TEMPLATE, f"{n}.yaml")) for n in SOLVERS]
     return problems
 
 
@@ -191,7 +195,9 @@ def test_every_solver_every_mistake_equals_full_run():
         all_ops = [None] + [ops for _, _, ops in patched_ops(problem.solver)]
         for _ in range(4):
             overrides = {}
-            for name in problem.ask:
+            # asked quantities and the working: any computed step may be a student's value
+            computed = [step.name for step in base if not step.given]
+            for name in dict.fromkeys(problem.ask + list(rng.choice(computed, size=min(4, len(computed)), replace=False))):
                 value = base.value(name)
                 if rng.random() < 0.4:
                     continue
