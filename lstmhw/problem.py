@@ -116,6 +116,13 @@ class Checker:
                 self.fail(path, f"missing key '{key}', expected it here" if path else f"missing key '{key}'")
         return value
 
+    def _absent(self, path: Sequence[str | int], default: Any) -> Any:
+        """A key that is not there: its default, or (None and) a "missing key" error if it has none."""
+        if default is MISSING:
+            self.fail(path[:-1], f"missing key '{path[-1]}'")
+            return None
+        return default
+
     def number(
         self,
         path: Sequence[str | int],
@@ -129,10 +136,7 @@ class Checker:
     ) -> Any:
         raw = self.get(path)
         if raw is MISSING:
-            if default is MISSING:
-                self.fail(path[:-1], f"missing key '{path[-1]}'")
-                return None
-            return default
+            return self._absent(path, default)
         value = as_number(raw)
         kind = "a whole number" if integer else "a finite number"
         if value is None:
@@ -164,10 +168,7 @@ class Checker:
     ) -> Any:
         raw = self.get(path)
         if raw is MISSING:
-            if default is MISSING:
-                self.fail(path[:-1], f"missing key '{path[-1]}'")
-                return None
-            return default
+            return self._absent(path, default)
         if isinstance(raw, (dict, list)) or raw is None:
             self.fail(path, f"{describe(raw)}, expected text")
             return None
@@ -180,10 +181,7 @@ class Checker:
     def boolean(self, path: Sequence[str | int], *, default: Any = MISSING) -> Any:
         raw = self.get(path)
         if raw is MISSING:
-            if default is MISSING:
-                self.fail(path[:-1], f"missing key '{path[-1]}'")
-                return None
-            return default
+            return self._absent(path, default)
         if not isinstance(raw, bool):
             self.fail(path, f"{describe(raw)}, expected true or false")
             return None
@@ -193,10 +191,7 @@ class Checker:
         """A number, flat list or list of rows as a float ndarray (ndim 0, 1 or 2)."""
         raw = self.get(path)
         if raw is MISSING:
-            if default is MISSING:
-                self.fail(path[:-1], f"missing key '{path[-1]}'")
-                return None
-            return default
+            return self._absent(path, default)
         try:
             return to_array(raw, max_ndim=max_ndim)
         except ArrayError as exc:

@@ -91,13 +91,24 @@ def _encode(value: Any, newline: str, out: list[str], depth: int, seen: dict[int
         if not _isfinite(value):
             raise _Unhandled
         out.append(float.__repr__(value))
-    elif kind is list:
+    elif kind is list or kind is dict:
         if not value:
-            out.append("[]")
+            out.append("[]" if kind is list else "{}")
             return
         if depth >= _MAX_DEPTH:
             raise _Unhandled
         inner = newline + _INDENT
+        if kind is dict:
+            out.append("{" + inner)
+            for n, (key, item) in enumerate(value.items()):
+                if type(key) is not str:
+                    raise _Unhandled
+                if n:
+                    out.append("," + inner)
+                out.append(_encode_string(key) + ": ")
+                _encode(item, inner, out, depth + 1, seen)
+            out.append(newline + "}")
+            return
         known = seen.get(id(value))
         if known is None:
             kinds = set(map(type, value))
@@ -114,22 +125,6 @@ def _encode(value: Any, newline: str, out: list[str], depth: int, seen: dict[int
                     out.append("," + inner)
                 _encode(item, inner, out, depth + 1, seen)
             out.append(newline + "]")
-    elif kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        if depth >= _MAX_DEPTH:
-            raise _Unhandled
-        inner = newline + _INDENT
-        out.append("{" + inner)
-        for n, (key, item) in enumerate(value.items()):
-            if type(key) is not str:
-                raise _Unhandled
-            if n:
-                out.append("," + inner)
-            out.append(_encode_string(key) + ": ")
-            _encode(item, inner, out, depth + 1, seen)
-        out.append(newline + "}")
     else:
         raise _Unhandled
 

@@ -268,6 +268,16 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
         loss_steps(tracer, [f"h[{t}]" for t in range(1, T + 1)], params.y, params.reduction)
 
 
+# (step, gate of its pre-activation, OPS field, function as text and LaTeX)
+ACTIVATED = (
+    ("f", "f", "gate", "σ", r"\sigma"),
+    ("i", "i", "gate", "σ", r"\sigma"),
+    ("o", "o", "gate", "σ", r"\sigma"),
+    ("c_tilde", "c", "candidate", "tanh", r"\tanh"),
+)
+_ACTIVATIONS = {"gate": lambda ops, z: ops.gate(z), "candidate": lambda ops, z: ops.candidate(z)}
+
+
 def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | None = None) -> str:
     """One LSTM step t from x[t], h[t-1] and c[t-1] (already in the trace); returns h[t]'s name."""
     group, prev = group if group is not None else f"t = {t}", t - 1
@@ -283,25 +293,10 @@ def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | N
             data={"W": w.W[g], "U": w.U[g], "b": w.b[g]},
             group=group,
         )
-    for g in ("f", "i", "o"):
-        tracer.step(
-            f"{g}[{t}]",
-            f"σ(z_{g}[{t}])",
-            rf"\sigma(z_{{{g},{t}}})",
-            [f"z_{g}[{t}]"],
-            lambda ops, z: ops.gate(z),
-            uses=("gate",),
-            group=group,
-        )
-    tracer.step(
-        f"c_tilde[{t}]",
-        f"tanh(z_c[{t}])",
-        rf"\tanh(z_{{c,{t}}})",
-        [f"z_c[{t}]"],
-        lambda ops, z: ops.candidate(z),
-        uses=("candidate",),
-        group=group,
-    )
+    # f, i, o through σ (OPS.gate), the candidate c̃ through tanh (OPS.candidate)
+    for name, g, op, text, tex in ACTIVATED:
+        z = f"z_{g}[{t}]"
+        tracer.step(f"{name}[{t}]", f"{text}({z})", rf"{tex}(z_{{{g},{t}}})", [z], _ACTIVATIONS[op], uses=(op,), group=group)
     tracer.step(
         f"c[{t}]",
         f"f[{t}]⊙c[{prev}] + i[{t}]⊙c̃[{t}]",

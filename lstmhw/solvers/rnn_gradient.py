@@ -444,16 +444,12 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer) -> None:
     goal, tex_goal = (
         (f"{_num(target)}", _tex_num(target)) if true_regime == "vanishing" else (f"1/{_num(target)}", rf"1/{_tex_num(target)}")
     )
+    shrinks = true_regime == "vanishing"
+    until = f"steps until the gradient has {'shrunk' if shrinks else 'grown'} by {_num(target if shrinks else 1 / target)}"
+    formula = f"ln({goal}) / ln(factor)"
     tracer.step(
-        "steps_to_target",
-        f"ln({goal}) / ln(factor)",
-        rf"\frac{{\ln({tex_goal})}}{{\ln(\text{{factor}})}}",
-        ["factor"],
-        lambda ops, f, target: steps_to_target(f, target),
-        data={"target": target},
-        group=group,
-        note=f"steps until the gradient has {'shrunk' if true_regime == 'vanishing' else 'grown'} by "
-        f"{_num(target if true_regime == 'vanishing' else 1 / target)}",
+        "steps_to_target", formula, rf"\frac{{\ln({tex_goal})}}{{\ln(\text{{factor}})}}", ["factor"],
+        lambda ops, f, target: steps_to_target(f, target), data={"target": target}, group=group, note=until,
     )
 
 
