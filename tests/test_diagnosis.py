@@ -14,6 +14,7 @@ import random
 import numpy as np
 import pytest
 from conftest import FIXTURES, PROBLEMS, run_cli
+from reference import plain_lstm
 
 from lstmhw.files import load_problems
 from lstmhw.grading import Key, Options, grade_submission
@@ -32,44 +33,6 @@ def named(result) -> set[str]:
     if not result.diagnosis:
         return set()
     return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
-
-
-# --------------------------------------------------------------- a plain LSTM that can make mistakes
-def plain_lstm(p: dict, mistake: str | None = None) -> dict:
-    """Each mistake written out by hand, the way a student makes it on paper."""
-    sig = lambda z: 1 / (1 + math.exp(z)) if mistake == "sigmoid-sign-flipped" else 1 / (1 + math.exp(-z))
-    gate = math.tanh if mistake == "tanh-for-gate" else sig
-    cand = (lambda z: 1 / (1 + math.exp(-z))) if mistake == "sigmoid-for-candidate" else math.tanh
-    H = len(p["h0"])
-    h, c = list(p["h0"]), list(p["c0"])
-    out = {}
-    for t, x in enumerate(p["x"], start=1):
-        z = {}
-        for g in "fioc":
-            z[g] = []
-            for r in range(H):
-                total = sum(p["W"][g][r][k] * x[k] for k in range(len(x)))
-                if mistake != "recurrent-term-dropped":
-                    total += sum(p["U"][g][r][k] * h[k] for k in range(H))
-                if mistake != "bias-dropped":
-                    total += p["b"][g][r]
-                z[g].append(total)
-        f = [gate(v) for v in z["f"]]
-        i = [gate(v) for v in z["i"]]
-        o = [gate(v) for v in z["o"]]
-        ct = [cand(v) for v in z["c"]]
-        if mistake == "f-i-swapped":
-            c = [i[r] * c[r] + f[r] * ct[r] for r in range(H)]
-        else:
-            c = [f[r] * c[r] + i[r] * ct[r] for r in range(H)]
-        h = [o[r] * (c[r] if mistake == "h-without-tanh" else math.tanh(c[r])) for r in range(H)]
-        out[f"h[{t}]"] = list(h)
-    squares = [(out[f"h[{t}]"][r] - p["y"][t - 1][r]) ** 2 for t in range(1, len(p["x"]) + 1) for r in range(H)]
-    reduction = p["loss"]["reduction"]
-    if mistake == "wrong-reduction":  # the student used a different reduction than asked
-        reduction = {"mean": "sum", "sum": "half-sum", "half-sum": "mean"}[reduction]
-    out["mse"] = {"mean": sum(squares) / len(squares), "sum": sum(squares), "half-sum": sum(squares) / 2}[reduction]
-    return out
 
 
 def random_lstm(rng: random.Random) -> dict:

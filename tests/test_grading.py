@@ -9,6 +9,7 @@ import math
 
 import pytest
 from conftest import FIXTURES, PROBLEMS, run_cli
+from reference import plain_lstm, scalars
 
 from lstmhw.files import load_problems
 from lstmhw.grading import Key, Options, grade_submission
@@ -24,25 +25,11 @@ def grade_p4(answers: dict, **options) -> dict:
 
 
 def plain_p4(decimals: int | None = None) -> dict:
-    """p4 by hand: the weights of SPEC §2, every intermediate rounded to ``decimals`` as on paper."""
-    r = (lambda v: round(v, decimals)) if decimals is not None else (lambda v: v)
-    sig = lambda z: 1 / (1 + math.exp(-z))
-    W = {"f": (1, 2), "i": (-1, 0), "c": (1, 2), "o": (3, 0)}
-    U = {"f": 0.5, "i": 2, "c": 1.5, "o": -1}
-    b = {"f": 0.2, "i": -0.1, "c": 0.5, "o": 0.8}
-    xs, ys = [(1, 0), (0.5, -1)], [0.5, 0.8]
-    h = c = 0.0
-    out = {}
-    for t, x in enumerate(xs, start=1):
-        z = {g: r(W[g][0] * x[0] + W[g][1] * x[1] + U[g] * h + b[g]) for g in "fico"}
-        f, i, o = r(sig(z["f"])), r(sig(z["i"])), r(sig(z["o"]))
-        ct = r(math.tanh(z["c"]))
-        c = r(f * c + i * ct)
-        h = r(o * math.tanh(c))
-        out[f"h[{t}]"] = h
-    squares = [r(r(out[f"h[{t}]"] - y) ** 2) for t, y in zip((1, 2), ys, strict=True)]
-    out["mse"] = r(sum(squares) / 2)
-    return out
+    """p4 by hand (the plain LSTM of tests/reference.py), every intermediate rounded to ``decimals`` as on paper."""
+    import yaml
+
+    with open(P4, encoding="utf-8") as handle:
+        return scalars(plain_lstm(yaml.safe_load(handle), decimals=decimals))
 
 
 def test_seed_002_p4_answers_are_all_correct():
@@ -242,13 +229,7 @@ def test_a_submission_to_variant_n_is_graded_against_variant_n(tmp_path):
     from lstmhw.variant import variant_yaml
 
     data = yaml.safe_load(variant_yaml(load_problem(P4), 3))
-    rows = lambda m: [m] if not isinstance(m[0], list) else m
-    h = plain_lstm(
-        {g: rows(data["W"][g]) for g in "fioc"},
-        {g: rows(data["U"][g]) for g in "fioc"},
-        {g: list(data["b"][g]) for g in "fioc"},
-        data["x"], data["h0"], data["c0"], [[y] for y in data["y"]],
-    )
+    h = plain_lstm(data)
     answers = {"h[1]": round(h["h[1]"][0], 4), "h[2]": round(h["h[2]"][0], 4), "mse": round(h["mse"], 4)}
     assert answers["h[2]"] != pytest.approx(-0.1899, abs=0.01)  # the variant's numbers really differ
     body = "\n".join(f'  "{q}": {v}' for q, v in answers.items())

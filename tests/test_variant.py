@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import yaml
 from conftest import PROBLEMS, run_cli
+from reference import plain_lstm as reference_lstm
 
 from lstmhw.errors import LstmhwError
 from lstmhw.problem import load_problem
@@ -59,26 +60,10 @@ def close(a, b) -> bool:
 
 
 # ---------------------------------------------------- plain references
-def sigmoid(z, flipped=False):
-    return 1 / (1 + np.exp(z if flipped else -z))
 
-
-def plain_lstm(doc: dict, *, bias=True, flipped=False, tanh_on_c=True) -> dict:
-    """h[t] and the mean-squared loss, straight from the equations in SPEC §2."""
-    W = {g: np.array(doc["W"][g], float).reshape(1, -1) if np.ndim(doc["W"][g]) < 2 else np.array(doc["W"][g], float) for g in "fico"}
-    U = {g: np.atleast_2d(np.array(doc["U"][g], float)) for g in "fico"}
-    b = {g: np.atleast_1d(np.array(doc["b"][g], float)) * (1 if bias else 0) for g in "fico"}
-    h, c = np.array(doc["h0"], float), np.array(doc["c0"], float)
-    out = {}
-    for t, x in enumerate(np.array(doc["x"], float), start=1):
-        z = {g: W[g] @ x + U[g] @ h + b[g] for g in "fico"}
-        f, i, o = (sigmoid(z[g], flipped) for g in "fio")
-        c = f * c + i * np.tanh(z["c"])
-        h = o * (np.tanh(c) if tanh_on_c else c)
-        out[f"h[{t}]"] = h
-    hs = np.array([out[f"h[{t}]"] for t in range(1, len(out) + 1)])
-    out["mse"] = float(np.mean((hs - np.array(doc["y"], float).reshape(hs.shape)) ** 2))
-    return out
+def plain_lstm(doc: dict, mistake: str | None = None) -> dict:
+    """h[t] and the loss by the plain LSTM of tests/reference.py, as arrays."""
+    return {k: np.asarray(v, dtype=float) for k, v in reference_lstm(doc, mistake).items()}
 
 
 def plain_adam(doc: dict) -> dict:
@@ -193,9 +178,9 @@ def test_claims_have_nothing_to_redraw():
 def test_lstm_variants_are_not_degenerate():
     base = plain_lstm(yaml.safe_load(P4.read_text()))
     mistakes = {
-        "bias dropped": dict(bias=False),
-        "sigmoid sign flipped": dict(flipped=True),
-        "h without tanh": dict(tanh_on_c=False),
+        "bias dropped": dict(mistake="bias-dropped"),
+        "sigmoid sign flipped": dict(mistake="sigmoid-sign-flipped"),
+        "h without tanh": dict(mistake="h-without-tanh"),
     }
     base_wrong = {name: plain_lstm(yaml.safe_load(P4.read_text()), **kw) for name, kw in mistakes.items()}
     for seed in range(15):
