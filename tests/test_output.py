@@ -140,3 +140,54 @@ def test_brackets_in_titles_and_names_are_shown_as_written(write, tmp_path):
     sub.write_text('student: "[red]eve[t]"\nanswers: {"h[1]": 0.2}\n')
     graded = run_cli("grade", P4, str(sub), "--details")
     assert "[red]eve[t]" in graded.stdout
+
+
+# ------------------------------------------------ small numbers keep their digits (≥ 4 significant figures)
+SMALL_ADAM = """\
+solver: adam
+lr: 0.1
+t: 1
+W: [[0.5, -0.2], [0.1, 0.3]]
+grads: [[[0.01, 0.01], [0.005, 0.02]], [[0.01, 0.01], [0.005, 0.02]], [[0.01, 0.01], [0.005, 0.02]]]
+ask: ["S[3]", "V[1]"]
+"""
+
+
+def _significant(number: str) -> int:
+    mantissa = number.lower().split("e")[0].lstrip("+-−")
+    digits = mantissa.replace(".", "").lstrip("0")
+    return len(digits) if digits else 99  # 0.0000: an exact zero
+
+
+def test_small_values_show_four_significant_figures_in_every_format(tmp_path):
+    import re
+
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_ADAM, encoding="utf-8")
+    # S[3] with a constant g from S[0] = 0: (1 − β2)(1 + β2 + β2²)·g², by hand
+    factor = 0.001 * (1 + 0.999 + 0.999**2)
+    s3 = [f"{factor * g * g:.3e}" for g in (0.01, 0.01, 0.005, 0.02)]
+    assert s3[0] == "2.997e-07"
+    for fmt in ("table", "markdown", "latex"):
+        result = run_cli("solve", str(path), "--format", fmt, env={"COLUMNS": "120"})
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        mantissas = [m.split("e")[0] for m in s3]
+        assert all(m in out for m in mantissas), (fmt, s3)
+        if fmt == "latex":
+            assert r"2.997 \times 10^{-7}" in out
+        # every number printed beside the formulas: V[1] = 0.1·g = 0.001 is 1.000e-03, never 0.0010
+        numbers = re.findall(r"(?<![\w.\[])-?\d+\.\d+(?:e[-+]\d+)?", out)
+        assert numbers, fmt
+        written = {"0.9", "0.999", "0.1"}  # the problem's own constants, in the formulas as written
+        short = [n for n in numbers if _significant(n) < 4 and n not in written]
+        assert not short, (fmt, short[:5])
+
+
+def test_number_texts_by_hand():
+    from lstmhw.render.values import number_texts
+
+    assert number_texts([0.2174, 0.04630, -0.189882], 4) == ["0.2174", "0.04630", "-0.1899"]
+    assert number_texts([5.994e-05, 0.00025, 0.5], 4) == ["5.994e-05", "2.500e-04", "5.000e-01"]
+    assert number_texts([0.0, 12345.678], 4) == ["0.0000", "12345.6780"]
+    assert number_texts([1.5e7], 4) == ["1.500e+07"]

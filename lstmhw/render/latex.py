@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lstmhw import __version__
-from lstmhw.render.values import SUMMARY_ELEMENTS, number_text, value_text
+from lstmhw.render.values import SUMMARY_ELEMENTS, number_text, number_texts, value_text
 from lstmhw.trace import Step, Trace
 
 COLUMN_VECTOR_MAX = 6  # a longer vector is printed as a transposed row
@@ -171,7 +171,10 @@ def name_tex(name: str) -> str:
 
 
 def number_tex(x: float, digits: int) -> str:
-    text = number_text(x, digits)
+    return _tex_of(number_text(x, digits))
+
+
+def _tex_of(text: str) -> str:
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
@@ -193,12 +196,13 @@ def value_tex(value: Any, digits: int) -> str:
         return number_tex(float(array.reshape(-1)[0]), digits)
     if array.size > SUMMARY_ELEMENTS or array.ndim > 2:
         return r"\text{" + tex_text(value_text(value, digits)) + "}"
+    flat = [_tex_of(text) for text in number_texts(array.reshape(-1).tolist(), digits)]
     if array.ndim == 1:
-        cells = [number_tex(float(v), digits) for v in array]
-        if len(cells) <= COLUMN_VECTOR_MAX:
-            return r"\begin{bmatrix} " + r" \\ ".join(cells) + r" \end{bmatrix}"
-        return r"\begin{bmatrix} " + " & ".join(cells) + r" \end{bmatrix}^{\top}"
-    rows = (" & ".join(number_tex(float(v), digits) for v in row) for row in array)
+        if len(flat) <= COLUMN_VECTOR_MAX:
+            return r"\begin{bmatrix} " + r" \\ ".join(flat) + r" \end{bmatrix}"
+        return r"\begin{bmatrix} " + " & ".join(flat) + r" \end{bmatrix}^{\top}"
+    columns = array.shape[1]
+    rows = (" & ".join(flat[n : n + columns]) for n in range(0, len(flat), columns))
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lstmhw.render.values import SUMMARY_ELEMENTS, number_text, value_text
+from lstmhw.render.values import SUMMARY_ELEMENTS, number_text, number_texts, value_text
 from lstmhw.trace import Step, Trace
 
 ASKED = "▶"
@@ -45,9 +45,11 @@ def inline_value(value: Any, digits: int) -> str:
         return text(value_text(value, digits))
     if array.size == 1:
         return number_text(float(array.reshape(-1)[0]), digits)
+    flat = number_texts(array.reshape(-1).tolist(), digits)
     if array.ndim == 1:
-        return "[" + ", ".join(number_text(float(v), digits) for v in array) + "]"
-    rows = ("[" + ", ".join(number_text(float(v), digits) for v in row) + "]" for row in array)
+        return "[" + ", ".join(flat) + "]"
+    columns = array.shape[1]
+    rows = ("[" + ", ".join(flat[n : n + columns]) + "]" for n in range(0, len(flat), columns))
     return "[" + ", ".join(rows) + "]"
 
 

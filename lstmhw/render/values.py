@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import Any
 
 SUMMARY_ELEMENTS = 64  # a value with more elements is summarized in tables
@@ -27,14 +29,37 @@ def jsonable(value: Any) -> Any:
 
 
 def number_text(x: float, digits: int) -> str:
-    """Fixed ``digits`` decimals; scientific where that would hide the value."""
+    """``x`` with at least ``digits`` significant figures (and ``digits`` decimals where it is ≥ 0.1)."""
+    return number_texts([x], digits)[0]
+
+
+def number_texts(values: Iterable[float], digits: int) -> list[str]:
+    """Numbers that are read together (a vector, a matrix) in one format, each with at least
+    ``digits`` significant figures: fixed-point (0.2830, 0.04630), or scientific for all of
+    them where one is below 1e-3 or from 1e7 on (5.994e-05, never 0.0001).
+    """
+    values = [float(v) for v in values]
+    digits = max(digits, 1)
+    finite = [abs(v) for v in values if v == v and v not in (_INF, -_INF) and v != 0]
+    if any(a < 1e-3 or a >= 1e7 for a in finite):
+        return [_special(v) or f"{v:.{digits - 1}e}" for v in values]
+    return [_special(v) or f"{v:.{_decimals(v, digits)}f}" for v in values]
+
+
+def _decimals(x: float, digits: int) -> int:
+    """Decimals that show ``digits`` significant figures of ``x`` (0.01234 needs 5), at least ``digits``."""
+    return digits if x == 0 else max(digits, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+_INF = float("inf")
+
+
+def _special(x: float) -> str | None:
     if x != x:
         return "nan"
-    if x == 0:
-        return f"{0:.{digits}f}"
-    if abs(x) < 0.5 * 10.0 ** (-digits) or abs(x) >= 1e7:
-        return f"{x:.{max(digits - 1, 1)}e}"
-    return f"{x:.{digits}f}"
+    if x in (_INF, -_INF):
+        return "inf" if x > 0 else "-inf"
+    return None
 
 
 def value_text(value: Any, digits: int, width: int | None = None) -> str:
@@ -59,9 +84,11 @@ def value_text(value: Any, digits: int, width: int | None = None) -> str:
     if array.size > SUMMARY_ELEMENTS:
         return summary_text(array, digits)
     if array.ndim == 1:
-        text = "[" + ", ".join(number_text(float(v), digits) for v in array) + "]"
+        text = "[" + ", ".join(number_texts(array.tolist(), digits)) + "]"
     else:
-        cells = [[number_text(float(v), digits) for v in row] for row in array]
+        flat = number_texts(array.reshape(-1).tolist(), digits)
+        columns = array.shape[-1]
+        cells = [flat[n : n + columns] for n in range(0, len(flat), columns)]
         cell = max(len(c) for row in cells for c in row)
         text = "\n".join("[" + "  ".join(c.rjust(cell) for c in row) + "]" for row in cells)
     if width is not None and max(len(line) for line in text.split("\n")) > width:
@@ -74,9 +101,6 @@ def summary_text(array: Any, digits: int) -> str:
     import numpy as np
 
     flat = array.reshape(-1)
-    head = ", ".join(number_text(float(v), digits) for v in flat[:3])
-    return (
-        f"{'×'.join(map(str, array.shape))} values [{head}, …]  "
-        f"min {number_text(float(flat.min()), digits)}  max {number_text(float(flat.max()), digits)}  "
-        f"‖·‖ {number_text(float(np.linalg.norm(flat)), digits)}"
-    )
+    head = ", ".join(number_texts(flat[:3].tolist(), digits))
+    low, high, norm = (number_text(float(v), digits) for v in (flat.min(), flat.max(), np.linalg.norm(flat)))
+    return f"{'×'.join(map(str, array.shape))} values [{head}, …]  min {low}  max {high}  ‖·‖ {norm}"
