@@ -66,7 +66,7 @@ def test_forget_gate_closed_still_passes_gradient_by_hand():
     """
     trace = run(load_problem(str(PROBLEMS / "p3.yaml")))
     formula = trace["b"].formula
-    found = re.search(r"h_\{t−1\} = \[([^\]]+)\], c_\{t−1\} = \[([^\]]+)\]: f_t = \[([^\]]+)\].*= \[([^\]]+)\] ≠ 0", formula)
+    found = re.search(r"h\[t−1\] = \[([^\]]+)\], c\[t−1\] = \[([^\]]+)\]: f\[t\] = \[([^\]]+)\].*= \[([^\]]+)\] ≠ 0", formula)
     assert found, formula
     h, c, f_shown, shown = (float(found.group(n)) for n in (1, 2, 3, 4))
     f = sig(0.5 * h + 0.2 - 40)

@@ -52,6 +52,9 @@ def assert_compiles(text: str, folder) -> None:
     # Only the Type 1 fonts texlive ships: no METAFONT bitmap (.pk) fallbacks.
     used = (folder / "sheet.log").read_text(errors="replace")
     assert "/pk/" not in used, used[-2000:]
+    # Nothing runs off the page: no line more than 10pt wider than the text.
+    overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", used)]
+    assert all(w <= 10 for w in overfull), [line for line in used.splitlines() if "Overfull" in line]
 
 
 def templates(tmp_path) -> list[str]:
@@ -143,7 +146,7 @@ def test_latex_matrix_is_a_bmatrix():
         ("c_tilde[1]", r"\tilde{c}_{1}"),
         ("V_corr[2]", r"V_{\mathrm{corr},2}"),
         ("phi_prime", r"\varphi'"),
-        ("critical_W", r"\mathrm{critical\_W}"),
+        ("critical_W", r"W_{\mathrm{critical}}"),
         ("sq_err[3]", "e_{3}^{2}"),
         ("sigma_max", r"\sigma_{\mathrm{max}}"),
     ],

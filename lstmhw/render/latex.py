@@ -145,8 +145,9 @@ def name_tex(name: str) -> str:
     """A step name as a math symbol: ``z_f[1]`` → ``z_{f,1}``, ``c_tilde[2]`` → ``\\tilde{c}_{2}``.
 
     A one-letter or Greek head keeps its other parts as subscripts
-    (``V_corr[2]`` → ``V_{\\mathrm{corr},2}``); any other name is set upright
-    as written (``critical_W`` → ``\\mathrm{critical\\_W}``).
+    (``V_corr[2]`` → ``V_{\\mathrm{corr},2}``); a word and a capital is the
+    capital with the word below (``critical_W`` → ``W_{\\mathrm{critical}}``); any
+    other name is set upright as written (``steps_to_target``).
     """
     match = re.fullmatch(r"([A-Za-z][A-Za-z0-9_]*)(?:\[(.*)\])?", name)
     if not match:
@@ -164,6 +165,9 @@ def name_tex(name: str) -> str:
         head, rest = r"\tilde{" + head + "}", rest[:-1]
     elif head in GREEK or head == "phi":
         head = r"\varphi" if head == "phi" else "\\" + head
+    elif len(head) != 1 and len(tokens) == 2 and len(rest[0]) == 1 and rest[0].isupper():
+        # critical_W: the W that is critical, set as W_vanish is (W_{critical})
+        head, rest = rest[0], [head]
     elif len(head) != 1:
         head, rest, prime = r"\mathrm{" + base.replace("_", r"\_") + "}", [], ""
     subscripts = [_subscript_part(t) for t in rest if t] + ([_index(index)] if index else [])
@@ -206,13 +210,40 @@ def value_tex(value: Any, digits: int) -> str:
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
+LINE_CHARS = 50  # visible characters of a formula line that fit the page beside a step's name and value
+_COMMAND = re.compile(r"\\[A-Za-z]+|[{}^_&]|\\[,;! ]")
+_CLAUSE = re.compile(r"(?<=[,:])\\ ")  # ",\ " and ":\ " end a clause of a long formula (solvers write them so)
+
+
+def visible_length(latex: str) -> int:
+    """Roughly how many characters ``latex`` sets (commands and braces do not count)."""
+    return len(_COMMAND.sub("", latex))
+
+
+def formula_lines(latex: str, room: int = LINE_CHARS) -> list[str]:
+    """A long formula broken after its clauses, each line within ``room`` characters where it can be."""
+    if visible_length(latex) <= room:
+        return [latex]
+    lines: list[str] = []
+    for clause in _CLAUSE.split(latex):
+        if lines and visible_length(lines[-1]) + visible_length(clause) <= room:
+            lines[-1] += r"\ " + clause
+        else:
+            lines.append(clause)
+    return lines
+
+
 def _line(step: Step, asked: bool, digits: int) -> str:
     value = value_tex(step.value, digits)
     if asked:
         value = r"\boxed{" + value + "}"
-    formula = "" if step.given else tex_math(step.latex) + " = "
     mark = r"\blacktriangleright\; " if asked else ""
-    return f"{mark}{name_tex(step.name)} &= {formula}{value}"
+    if step.given:
+        return f"{mark}{name_tex(step.name)} &= {value}"
+    # A formula too long for the page continues on the next lines, and the value follows it.
+    parts = formula_lines(tex_math(step.latex), LINE_CHARS - min(visible_length(value), LINE_CHARS // 2))
+    formula = " \\\\\n  &\\qquad ".join(parts)
+    return f"{mark}{name_tex(step.name)} &= {formula} = {value}"
 
 
 def trace_latex(trace: Trace, digits: int) -> str:

@@ -29,11 +29,11 @@ KEYS = ("claims", "lstm", "seed")
 
 # Claim id -> the claim as the homework states it.
 CLAIMS = {
-    "zero-input-keeps-state": "if x_t = 0 then h_t = h_{t-1}",
-    "forget-zero-blocks-gradient": "if f_t ≈ 0, no gradient reaches earlier steps",
-    "gates-nonnegative": "f_t, i_t, o_t are non-negative",
-    "gates-sum-to-one": "f_t, i_t, o_t sum to 1",
-    "gates-match-hidden-size": "f_t, i_t, o_t have the dimension of h_t",
+    "zero-input-keeps-state": "if x[t] = 0 then h[t] = h[t−1]",
+    "forget-zero-blocks-gradient": "if f[t] ≈ 0, no gradient reaches earlier steps",
+    "gates-nonnegative": "f[t], i[t], o[t] are non-negative",
+    "gates-sum-to-one": "f[t], i[t], o[t] sum to 1",
+    "gates-match-hidden-size": "f[t], i[t], o[t] have the dimension of h[t]",
 }
 
 RANDOM_SIZES = (2, 3)  # hidden and input size of the random LSTMs searched
@@ -176,13 +176,13 @@ def zero_input_keeps_state(params: ClaimsParams, ops: LstmOps) -> Evidence:
             if np.max(np.abs(h_new - h)) > CHANGE:
                 return Evidence(
                     False,
-                    f"{source}: x_t = 0, h_{{t−1}} = {_vec(h)}, c_{{t−1}} = {_vec(c)} → h_t = {_vec(h_new)} ≠ h_{{t−1}}",
+                    f"{source}: x[t] = 0, h[t−1] = {_vec(h)}, c[t−1] = {_vec(c)} → h[t] = {_vec(h_new)} ≠ h[t−1]",
                     rf"{_tex_words(source + ':')}\ x_t = 0,\ h_{{t-1}} = {_tex_vec(h)},\ c_{{t-1}} = {_tex_vec(c)}"
                     rf" \Rightarrow h_t = {_tex_vec(h_new)} \neq h_{{t-1}}",
-                    "a counterexample: with x_t = 0 the gates still see U·h_{t−1} + b, so the state moves",
+                    "a counterexample: with x[t] = 0 the gates still see U·h[t−1] + b, so the state moves",
                 )
-    return Evidence(True, "h_t = h_{t−1} whenever x_t = 0, in every LSTM and state tried",
-                    _tex_words("h_t = h_{t-1} in every trial"), "no counterexample found")
+    return Evidence(True, "h[t] = h[t−1] whenever x[t] = 0, in every LSTM and state tried",
+                    r"h_t = h_{t-1}\ " + _tex_words("in every trial"), "no counterexample found")
 
 
 def forget_zero_blocks_gradient(params: ClaimsParams, ops: LstmOps) -> Evidence:
@@ -200,15 +200,15 @@ def forget_zero_blocks_gradient(params: ClaimsParams, ops: LstmOps) -> Evidence:
                 if np.max(np.abs(column)) > 1e-4:
                     return Evidence(
                         False,
-                        f"{source}, b_f lowered by {FORGET_SHIFT:g}, x_t = 0, h_{{t−1}} = {_vec(h)}, "
-                        f"c_{{t−1}} = {_vec(c)}: f_t = {_vec(f)} ≈ 0, yet "
+                        f"{source}, b_f lowered by {FORGET_SHIFT:g}, x[t] = 0, h[t−1] = {_vec(h)}, "
+                        f"c[t−1] = {_vec(c)}: f[t] = {_vec(f)} ≈ 0, yet "
                         f"∂h_t/∂h_{{t−1,{j + 1}}} = {_vec(column)} ≠ 0 (central difference, δ = {DELTA:g})",
                         rf"{_tex_words(source + ':')}\ f_t = {_tex_vec(f)} \approx 0,\ "
                         rf"\frac{{\partial h_t}}{{\partial h_{{t-1,{j + 1}}}}} = {_tex_vec(column)} \neq 0",
-                        "f_t ≈ 0 cuts only the cell path c_{t−1} → c_t; the gradient still reaches h_{t−1}, and so "
-                        "earlier steps, through i_t, o_t and c̃_t, whose pre-activations contain U·h_{t−1}",
+                        "f[t] ≈ 0 cuts only the cell path c[t−1] → c[t]; the gradient still reaches h[t−1], and so "
+                        "earlier steps, through i[t], o[t] and c̃[t], whose pre-activations contain U·h[t−1]",
                     )
-    return Evidence(True, "∂h_t/∂h_{t−1} = 0 whenever f_t ≈ 0, in every LSTM tried",
+    return Evidence(True, "∂h[t]/∂h[t−1] = 0 whenever f[t] ≈ 0, in every LSTM tried",
                     _tex_words("zero gradient in every trial"), "no counterexample found")
 
 
@@ -231,7 +231,7 @@ def gates_nonnegative(params: ClaimsParams, ops: LstmOps) -> Evidence:
            rf"\min f = {_tex_num(mins['f'])},\ \min i = {_tex_num(mins['i'])},\ \min o = {_tex_num(mins['o'])}")
     if verdict:
         return Evidence(True, f"{sweep} ≥ 0; {run}", tex,
-                        "f, i and o are σ of their pre-activations, and σ(z) = 1/(1+e^−z) lies in (0, 1)")
+                        "f, i and o are σ of their pre-activations, and σ(z) = 1/(1 + exp(−z)) lies in (0, 1)")
     return Evidence(False, f"{sweep} at z = {SWEEP[at]:g}; {run}: below 0", tex,
                     "a counterexample: the gate function gives a negative value")
 
@@ -247,7 +247,7 @@ def gates_sum_to_one(params: ClaimsParams, ops: LstmOps) -> Evidence:
                 unit = f" (unit {u + 1})" if w.hidden > 1 else ""
                 return Evidence(
                     False,
-                    f"{source}: x_t = {_vec(x)}, h_{{t−1}} = 0: f + i + o = {f:.4g} + {i:.4g} + {o:.4g} = {s:.4g} ≠ 1{unit}",
+                    f"{source}: x[t] = {_vec(x)}, h[t−1] = 0: f + i + o = {f:.4g} + {i:.4g} + {o:.4g} = {s:.4g} ≠ 1{unit}",
                     rf"{_tex_words(source + ':')}\ x_t = {_tex_vec(x)}:\ f + i + o = {_tex_num(f)} + {_tex_num(i)}"
                     rf" + {_tex_num(o)} = {_tex_num(s)} \neq 1",
                     "a counterexample: each gate has its own weights and its own σ; nothing ties their sum to 1 "
@@ -277,8 +277,8 @@ def gates_match_hidden_size(params: ClaimsParams, ops: LstmOps) -> Evidence:
         True,
         f"f, i, o and h_t have the same shape: {listed}",
         r"\operatorname{shape}(f_t) = \operatorname{shape}(i_t) = \operatorname{shape}(o_t) = \operatorname{shape}(h_t)"
-        rf"\ \text{{for }} (H, D) \in \{{{', '.join(sizes)}\}}",
-        "each gate is σ(W_g·x + U_g·h + b_g) with W_g H×D, U_g H×H and b_g of H: a vector of H, like h_t",
+        rf",\ \text{{for }} (H, D) \in \{{{', '.join(sizes)}\}}",
+        "each gate is σ(W_g·x + U_g·h + b_g) with W_g H×D, U_g H×H and b_g of H: a vector of H, like h[t]",
     )
 
 
@@ -308,7 +308,7 @@ def solve(params: ClaimsParams, tracer: Tracer) -> None:
             uses=OP_FIELDS,
             data={"verdict": verdict},
             group="claims",
-            note=f"“{CLAIMS[claim]}” ({claim}) is {'true' if verdict else 'false'}: {evidence.why}",
+            note=f"“{CLAIMS[claim]}” is {'true' if verdict else 'false'}: {evidence.why}",
         )
 
 

@@ -432,8 +432,8 @@ def _scalar_analysis(params: RnnParams, tracer: Tracer) -> None:
     tracer.step(
         "regime",
         "vanishing if factor < 1, exploding if factor > 1, else neutral",
-        r"\begin{cases} \text{vanishing} & \text{factor} < 1 \\ \text{exploding} & \text{factor} > 1 \\"
-        r" \text{neutral} & \text{factor} = 1 \end{cases}",
+        # in words on one line: a cases block would set its value beside the middle case
+        r"\text{vanishing if factor} < 1,\ \text{exploding if factor} > 1,\ \text{else neutral}",
         ["factor"],
         lambda ops, f: regime_of(f),
         group=group,
