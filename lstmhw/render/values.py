@@ -82,7 +82,7 @@ def value_text(value: Any, digits: int, width: int | None = None) -> str:
     if array.ndim == 0 or array.size == 1:
         return number_text(float(array.reshape(-1)[0]), digits)
     if array.size > SUMMARY_ELEMENTS:
-        return summary_text(array, digits)
+        return summary_text(array, digits, width)
     if array.ndim == 1:
         text = "[" + ", ".join(number_texts(array.tolist(), digits)) + "]"
     else:
@@ -92,15 +92,29 @@ def value_text(value: Any, digits: int, width: int | None = None) -> str:
         cell = max(len(c) for row in cells for c in row)
         text = "\n".join("[" + "  ".join(c.rjust(cell) for c in row) + "]" for row in cells)
     if width is not None and max(len(line) for line in text.split("\n")) > width:
-        return summary_text(array, digits)
+        return summary_text(array, digits, width)
     return text
 
 
-def summary_text(array: Any, digits: int) -> str:
-    """Shape, the first three values, min, max and 2-norm, on one line."""
+def summary_text(array: Any, digits: int, width: int | None = None) -> str:
+    """Shape, the first three values, min, max and 2-norm: on one line, or on as many lines
+    of at most ``width`` characters as they need."""
     import numpy as np
 
     flat = array.reshape(-1)
     head = ", ".join(number_texts(flat[:3].tolist(), digits))
     low, high, norm = (number_text(float(v), digits) for v in (flat.min(), flat.max(), np.linalg.norm(flat)))
-    return f"{'×'.join(map(str, array.shape))} values [{head}, …]  min {low}  max {high}  ‖·‖ {norm}"
+    parts = [f"{'×'.join(map(str, array.shape))} values [{head}, …]", f"min {low}", f"max {high}", f"‖·‖ {norm}"]
+    if width is None or len("  ".join(parts)) <= width:
+        return "  ".join(parts)
+    # narrow: a line each, and as many of the first values as fit
+    heads = [", ".join(number_texts(flat[:k].tolist(), digits)) for k in (3, 2, 1)]
+    first = next((f"[{h}, …]" for h in heads if len(h) + 4 <= width), None)
+    parts = [f"{'×'.join(map(str, array.shape))} values"] + ([first] if first else []) + parts[1:]
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += "  " + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
