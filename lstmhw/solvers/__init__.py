@@ -26,6 +26,7 @@ SOLVERS: dict[str, str] = {
     "lstm-forward": "lstmhw.solvers.lstm_forward",
     "mse": "lstmhw.solvers.mse",
     "gru-forward": "lstmhw.solvers.gru_forward",
+    "clip-grad": "lstmhw.solvers.clip_grad",
 }
 
 
