@@ -107,14 +107,12 @@ def _recurrent_without_bias(U: np.ndarray, h: np.ndarray, b_U: np.ndarray) -> np
 GRU_MISTAKES: tuple[Mistake, ...] = (
     one(
         "update-convention-swapped",
-        "u and 1 − u swapped in h[t]: the update gate weighted h_tilde[t] where it should weight h[t−1] "
-        "or the other way round (the other update convention)",
+        "the update gate on the wrong term: u and 1 − u swapped between h[t−1] and h̃[t] (the other update convention)",
         update_rule=_other_update,
     ),
     one(
         "reset-placement-swapped",
-        "the reset gate applied on the wrong side of U_h: r⊙(U_h·h[t−1]) and U_h·(r⊙h[t−1]) swapped "
-        "(the other reset convention)",
+        "the reset gate on the wrong side of U_h: r⊙(U_h·h[t−1]) and U_h·(r⊙h[t−1]) swapped (the other reset convention)",
         reset_placement=_other_reset,
     ),
     one("reset-gate-ignored", "the reset gate left out of z_h: r taken as 1", reset_gate=_reset_ignored),
