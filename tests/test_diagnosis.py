@@ -314,7 +314,11 @@ def test_rnn_mistakes_are_named_back(tmp_path):
 
 
 def test_every_catalog_mistake_has_an_injection_test():
+    from test_clip_grad import MISTAKE_PROBLEMS as CLIP_MISTAKES  # injected in tests/test_clip_grad.py
+    from test_gru_forward import GRU_MISTAKES  # injected in tests/test_gru_forward.py
+
     tested = set(LSTM_MISTAKES) | set(ADAM_MISTAKES) | {"wrong-reduction", "derivative-at-zero-wrong", "target-exponent-inverted"}
+    tested |= set(GRU_MISTAKES) | set(CLIP_MISTAKES)
     assert {m.id for m in catalog()} <= tested
 
 

@@ -25,6 +25,8 @@ SOLVERS: dict[str, str] = {
     "lstm-claims": "lstmhw.solvers.lstm_claims",
     "lstm-forward": "lstmhw.solvers.lstm_forward",
     "mse": "lstmhw.solvers.mse",
+    "gru-forward": "lstmhw.solvers.gru_forward",
+    "clip-grad": "lstmhw.solvers.clip_grad",
 }
 
 

@@ -13,7 +13,8 @@ then, with targets ``y``, the loss steps of :mod:`lstmhw.solvers.mse`.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -102,14 +103,16 @@ class Weights:
     W: dict[str, np.ndarray]  # H×D each
     U: dict[str, np.ndarray]  # H×H each
     b: dict[str, np.ndarray]  # H each
+    # Optional further bias dicts, by key (the GRU's b_U), each gate's H entries.
+    extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def hidden(self) -> int:
-        return self.U["f"].shape[0]
+        return next(iter(self.U.values())).shape[0]
 
     @property
     def inputs(self) -> int:
-        return self.W["f"].shape[1]
+        return next(iter(self.W.values())).shape[1]
 
 
 @dataclass(frozen=True)
@@ -127,31 +130,51 @@ def _vote(counter: Counter) -> int | None:
 
 
 def read_weights(
-    c: Checker, prefix: tuple = (), x: np.ndarray | None = None, extra_h: tuple = ()
+    c: Checker,
+    prefix: tuple = (),
+    x: np.ndarray | None = None,
+    extra_h: tuple = (),
+    *,
+    gates: Sequence[str] = GATES,
+    aliases: Mapping[str, str] | None = None,
+    optional: Sequence[str] = (),
 ) -> tuple[Weights | None, int | None, int | None]:
-    """Read W, U, b (each a mapping over f, i, o, c) and check their shapes agree.
+    """Read W, U, b (each a mapping over ``gates``) and check their shapes agree.
 
     The hidden size H and input size D are what most of the given shapes say,
     so the error names the odd one out with the shape it should have had.
+    ``aliases`` (alias -> gate) are other names a file may use for a gate in
+    every mapping (the GRU's ``z`` for ``u``); ``optional`` are further bias
+    mappings over the same gates (H entries each), read when present, into
+    ``Weights.extra``.  The LSTM's call (the defaults) reads f, i, o, c.
     """
+    aliases = dict(aliases or {})
     raw: dict[str, dict[str, np.ndarray]] = {}
-    for key in ("W", "U", "b"):
-        raw[key] = {}
-        if c.mapping(prefix + (key,), GATES, required=GATES) is None:
+    for key in ("W", "U", "b", *optional):
+        if key in optional and not c.has(prefix + (key,)):
             continue
-        for g in GATES:
-            if c.has(prefix + (key, g)):
-                array = c.array(prefix + (key, g))
+        raw[key] = {}
+        if c.mapping(prefix + (key,), gates, required=gates, aliases=aliases) is None:
+            continue
+        for g in gates:
+            names = [g] + [alias for alias, gate in aliases.items() if gate == g]
+            present = [name for name in names if c.has(prefix + (key, name))]
+            for extra in present[1:]:
+                c.fail(prefix + (key, extra), f"both {present[0]} and its alias {extra}, expected only one of them")
+            if present:
+                array = c.array(prefix + (key, present[0]))
                 if array is not None:
                     raw[key][g] = array
+    where = {key: {g: _gate_key(c, prefix + (key,), g, aliases) for g in gates} for key in raw}
     hidden: Counter = Counter()
     for U in raw["U"].values():
         if U.ndim == 2 and U.shape[0] == U.shape[1]:
             hidden[U.shape[0]] += 2
         elif U.ndim == 0:
             hidden[1] += 2
-    for b in raw["b"].values():
-        hidden[b.size if b.ndim <= 1 else -1] += 1
+    for key in ("b", *optional):
+        for b in raw.get(key, {}).values():
+            hidden[b.size if b.ndim <= 1 else -1] += 1
     for array in extra_h:
         if array is not None and array.ndim <= 1:
             hidden[array.size] += 1
@@ -173,20 +196,29 @@ def read_weights(
         c.fail(prefix + ("U",), f"hidden size {H} and input size {D}, expected at most {MAX_HIDDEN}")
         return None, H, D
     sizes = f"for hidden size {H} and input size {D}"
-    expected = {"W": (H, D), "U": (H, H), "b": (H,)}
-    fitted: dict[str, dict[str, np.ndarray]] = {"W": {}, "U": {}, "b": {}}
-    ok = all(len(raw[k]) == 4 for k in raw)
+    expected = {"W": (H, D), "U": (H, H), "b": (H,), **{key: (H,) for key in raw if key in optional}}
+    fitted: dict[str, dict[str, np.ndarray]] = {key: {} for key in expected}
+    ok = all(len(raw[k]) == len(gates) for k in raw)
     for key, shape in expected.items():
         for g, array in raw[key].items():
             value = fit(array, shape[0], shape[1] if len(shape) == 2 else None)
             if value is None:
-                c.fail(prefix + (key, g), f"shape {shape_text(array.shape)}, expected {shape_text(shape)} {sizes}")
+                path = prefix + (key, where[key][g])
+                c.fail(path, f"shape {shape_text(array.shape)}, expected {shape_text(shape)} {sizes}")
                 ok = False
             else:
                 fitted[key][g] = value
     if not ok:
         return None, H, D
-    return Weights(fitted["W"], fitted["U"], fitted["b"]), H, D
+    extra = {key: fitted[key] for key in optional if key in fitted}
+    return Weights(fitted["W"], fitted["U"], fitted["b"], extra), H, D
+
+
+def _gate_key(c: Checker, path: tuple, gate: str, aliases: Mapping[str, str]) -> str:
+    """The name the file gives ``gate`` under ``path``: the gate's own, or an alias of it."""
+    if c.has(path + (gate,)):
+        return gate
+    return next((alias for alias, g in aliases.items() if g == gate and c.has(path + (alias,))), gate)
 
 
 def read(c: Checker) -> LstmParams | None:

@@ -1,0 +1,364 @@
+"""The GRU forward pass, one gate at a time, as a student writes it on paper.
+
+Per step t (``b_U`` are the optional second biases on the U·h side, PyTorch's b_h*)::
+
+    z_u[t] = W_u x[t] + U_u h[t-1] + b_u + b_U,u        u[t] = σ(z_u[t])   (update gate)
+    z_r[t] = W_r x[t] + U_r h[t-1] + b_r + b_U,r        r[t] = σ(z_r[t])   (reset gate)
+    z_h[t] = W_h x[t] + U_h (r[t] ⊙ h[t-1]) + b_h + b_U,h        reset: before (Cho et al. 2014, d2l, Keras reset_after=False)
+           = W_h x[t] + b_h + r[t] ⊙ (U_h h[t-1] + b_U,h)        reset: after  (PyTorch, Keras' default)
+    h_tilde[t] = tanh(z_h[t])
+    h[t] = u[t] ⊙ h[t-1] + (1 − u[t]) ⊙ h_tilde[t]              update: old (Cho, PyTorch, d2l)
+         = u[t] ⊙ h_tilde[t] + (1 − u[t]) ⊙ h[t-1]              update: new (Ng's Γu, Chung et al. 2014)
+
+then, with targets ``y``, the loss steps of :mod:`lstmhw.solvers.mse` (as lstm-forward).
+The weights are read by lstm-forward's :func:`read_weights`, over the gates u, r, h,
+with ``z`` accepted for ``u`` (PyTorch's and d2l's name for the update gate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lstmhw.limits import MAX_HIDDEN, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
+from lstmhw.mathops import sigmoid, tanh
+from lstmhw.mistakes import Mistake, one
+from lstmhw.problem import Checker, fit, shape_text
+from lstmhw.solvers.lstm_forward import Weights, read_weights
+from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
+from lstmhw.solvers.mse import REDUCTIONS, loss_steps, reduce_squares
+from lstmhw.trace import Trace, Tracer
+
+NAME = "gru-forward"
+KEYS = ("W", "U", "b", "b_U", "convention", "x", "h0", "y", "loss")
+GATES = ("u", "r", "h")  # update gate, reset gate, candidate: the order they are worked on paper
+GATE_ALIASES = {"z": "u"}  # in every gate mapping: PyTorch's and d2l's z for the update gate
+UPDATES = ("old", "new")  # which term u[t] multiplies: h[t-1] (old) or h_tilde[t] (new)
+RESETS = ("before", "after")  # r[t] applied to h[t-1] before U_h, or to U_h·h[t-1] after it
+DEFAULT_UPDATE, DEFAULT_RESET = "old", "before"
+
+
+# -- the operations a mistake can change ---------------------------------------
+def input_term(W: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """W·x + b: the input side of a pre-activation."""
+    return W @ x + b
+
+
+def recurrent_term(U: np.ndarray, h: np.ndarray, b_U: np.ndarray) -> np.ndarray:
+    """U·h + b_U: the hidden side of a pre-activation (b_U is zeros unless the problem gives it)."""
+    return U @ h + b_U
+
+
+def same_convention(name: str) -> str:
+    return name
+
+
+@dataclass(frozen=True)
+class GruOps:
+    """The operations of the forward pass; a mistake replaces one or two of them."""
+
+    gate: Any = sigmoid  # σ for u and r
+    candidate: Any = tanh  # tanh for h_tilde
+    input_term: Any = input_term  # W·x + b
+    recurrent_term: Any = recurrent_term  # U·h + b_U
+    reset_gate: Any = np.asarray  # r[t] as it enters z_h
+    # The conventions as the student applied them (solve writes each step's formula by them):
+    update_rule: Any = same_convention  # "old" | "new"
+    reset_placement: Any = same_convention  # "before" | "after"
+    reduce: Any = reduce_squares  # the loss (mse's)
+
+
+OPS = GruOps()
+
+
+# -- the mistakes students make here, each a patch to GruOps --------------------
+def _other_update(name: str) -> str:
+    return "new" if name == "old" else "old"
+
+
+def _other_reset(name: str) -> str:
+    return "after" if name == "before" else "before"
+
+
+def _flipped_sigmoid(z: Any) -> Any:
+    return sigmoid(-np.asarray(z, dtype=float))
+
+
+def _reset_ignored(r: Any) -> np.ndarray:
+    return np.ones_like(np.asarray(r, dtype=float))
+
+
+def _without_recurrent(U: np.ndarray, h: np.ndarray, b_U: np.ndarray) -> np.ndarray:
+    return np.asarray(b_U, dtype=float)
+
+
+def _input_without_bias(W: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return W @ x
+
+
+def _recurrent_without_bias(U: np.ndarray, h: np.ndarray, b_U: np.ndarray) -> np.ndarray:
+    return U @ h
+
+
+# New Mistake objects with the GRU's own words (a GRU student never reads about the LSTM's
+# gates); the ids are the LSTM's where the mistake is the same kind of slip.
+GRU_MISTAKES: tuple[Mistake, ...] = (
+    one(
+        "update-convention-swapped",
+        "the update gate on the wrong term: u and 1 − u swapped between h[t−1] and h̃[t] (the other update convention)",
+        update_rule=_other_update,
+    ),
+    one(
+        "reset-placement-swapped",
+        "the reset gate on the wrong side of U_h: r⊙(U_h·h[t−1]) and U_h·(r⊙h[t−1]) swapped (the other reset convention)",
+        reset_placement=_other_reset,
+    ),
+    one("reset-gate-ignored", "the reset gate left out of z_h: r taken as 1", reset_gate=_reset_ignored),
+    one(
+        "sigmoid-sign-flipped",
+        "σ(z) computed as 1/(1+e^z) for the gates u, r: the sign of the exponent is flipped",
+        gate=_flipped_sigmoid,
+    ),
+    one("tanh-for-gate", "tanh used for the gates u, r where σ belongs", gate=tanh),
+    one(
+        "recurrent-term-dropped",
+        "the recurrent term U·h[t−1] is missing from the pre-activations z_u, z_r, z_h",
+        recurrent_term=_without_recurrent,
+    ),
+    one(
+        "bias-dropped",
+        "the biases are missing from the pre-activations z_u, z_r, z_h",
+        input_term=_input_without_bias,
+        recurrent_term=_recurrent_without_bias,
+    ),
+)
+MISTAKES: tuple[Mistake, ...] = GRU_MISTAKES + LOSS_MISTAKES  # the loss is mse's, with its mistake
+REDRAW = ("W", "U", "b", "b_U", "x", "h0", "y")  # not the convention or the loss
+
+
+def degenerate(trace: Trace, original: Trace) -> str | None:
+    return None  # the generic checks of lstmhw.variant are enough
+
+
+@dataclass(frozen=True)
+class GruParams:
+    weights: Weights  # W, U, b over u, r, h
+    b_U: dict[str, np.ndarray] | None  # the second biases, if the problem gives them
+    x: np.ndarray  # T×D, one row per time step
+    h0: np.ndarray  # H
+    y: np.ndarray | None  # T×H targets for h[t]
+    update: str = DEFAULT_UPDATE
+    reset: str = DEFAULT_RESET
+    reduction: str = "mean"
+
+
+# -- reading a problem -----------------------------------------------------------
+def _read_convention(c: Checker) -> tuple[str, str]:
+    """``convention: {update, reset}``; a field not named keeps its default."""
+    update, reset = DEFAULT_UPDATE, DEFAULT_RESET
+    if c.has(("convention",)) and c.mapping(("convention",), ["update", "reset"]) is not None:
+        update = c.text(("convention", "update"), default=DEFAULT_UPDATE, choices=UPDATES) or DEFAULT_UPDATE
+        reset = c.text(("convention", "reset"), default=DEFAULT_RESET, choices=RESETS) or DEFAULT_RESET
+    return update, reset
+
+
+def read(c: Checker) -> GruParams | None:
+    x = c.array(("x",))
+    h0 = c.array(("h0",), default=None)
+    weights, H, D = read_weights(c, x=x, extra_h=(h0,), gates=GATES, aliases=GATE_ALIASES, optional=("b_U",))
+    update, reset = _read_convention(c)
+    reduction = "mean"
+    if c.has(("loss",)) and c.mapping(("loss",), ["reduction"]) is not None:
+        reduction = c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    # Each check below needs only the sizes it names, so a wrong W does not hide a wrong x, h0 or y.
+    ok = weights is not None and x is not None
+    sized = H is not None and D is not None and 1 <= H <= MAX_HIDDEN and 1 <= D <= MAX_HIDDEN
+    T = None
+    if x is not None:
+        if x.ndim == 1:  # a flat list: T scalar inputs when D = 1, or a single step
+            x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
+        elif x.ndim == 0:
+            x = x.reshape(1, 1)
+        if sized and x.shape[1] != D:
+            c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
+            ok = False
+        elif x.shape[0] > MAX_TIME_STEPS:
+            c.fail(("x",), f"{x.shape[0]:,} time steps, expected at most {MAX_TIME_STEPS:,}")
+            ok = False
+        else:
+            T = x.shape[0]
+    state = None
+    if sized:
+        state = np.zeros(H) if h0 is None else fit(h0, H, None)
+        if state is None:
+            c.fail(("h0",), f"shape {shape_text(h0.shape)}, expected ({H},) for hidden size {H}")
+            ok = False
+    y = None
+    if c.has(("y",)):
+        raw_y = c.array(("y",))
+        if raw_y is None:
+            ok = False
+        elif sized and T is not None:
+            y = fit(raw_y, T, H)
+            if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
+                y = raw_y.reshape(T, 1)
+            if y is None:
+                c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
+                ok = False
+    if T is not None:
+        # h[0]; per step x[t], z_u, z_r, u, r, z_h, h_tilde, h; per target y[k], err[k], sq_err[k]; mse
+        targets = c.has(("y",))
+        per_step = 8 + (3 if targets else 0)
+        if 1 + per_step * T + targets > MAX_TRACE_STEPS:
+            most = (MAX_TRACE_STEPS - 2) // per_step
+            c.fail(("x",), f"{T:,} time steps, expected at most {most:,} (a solution of at most {MAX_TRACE_STEPS:,} steps)")
+            return None
+        if sized and per_step * T * H > MAX_TRACE_ELEMENTS:
+            c.fail(("x",), f"{T:,} time steps of hidden size {H}, expected at most {MAX_TRACE_ELEMENTS:,} values in all")
+            return None
+    if not ok or not sized or T is None or state is None:
+        return None
+    return GruParams(weights, weights.extra.get("b_U"), x, state, y, update, reset, reduction)
+
+
+def default_ask(params: GruParams) -> list[str]:
+    asked = [f"h[{t}]" for t in range(1, params.x.shape[0] + 1)]
+    return asked + (["mse"] if params.y is not None else [])
+
+
+# -- the solution ----------------------------------------------------------------
+def gate_preactivation(ops: GruOps, x: Any, h: Any, W: Any, U: Any, b: Any, b_U: Any) -> np.ndarray:
+    """z_u[t], z_r[t] = W·x[t] + U·h[t-1] + b (+ b_U)."""
+    return ops.input_term(W, x, b) + ops.recurrent_term(U, h, b_U)
+
+
+def candidate_reset_before(ops: GruOps, x: Any, h: Any, r: Any, W: Any, U: Any, b: Any, b_U: Any) -> np.ndarray:
+    """z_h[t] = W_h·x[t] + U_h·(r[t]⊙h[t-1]) + b_h (+ b_U,h)."""
+    return ops.input_term(W, x, b) + ops.recurrent_term(U, ops.reset_gate(r) * h, b_U)
+
+
+def candidate_reset_after(ops: GruOps, x: Any, h: Any, r: Any, W: Any, U: Any, b: Any, b_U: Any) -> np.ndarray:
+    """z_h[t] = W_h·x[t] + b_h + r[t]⊙(U_h·h[t-1] (+ b_U,h))."""
+    return ops.input_term(W, x, b) + ops.reset_gate(r) * ops.recurrent_term(U, h, b_U)
+
+
+def state_update_old(ops: GruOps, u: Any, h_prev: Any, h_tilde: Any) -> np.ndarray:
+    """h[t] = u⊙h[t-1] + (1 − u)⊙h_tilde[t]."""
+    return np.asarray(u * h_prev + (1 - u) * h_tilde, dtype=float)
+
+
+def state_update_new(ops: GruOps, u: Any, h_prev: Any, h_tilde: Any) -> np.ndarray:
+    """h[t] = u⊙h_tilde[t] + (1 − u)⊙h[t-1]."""
+    return np.asarray(u * h_tilde + (1 - u) * h_prev, dtype=float)
+
+
+def solve(params: GruParams, tracer: Tracer) -> None:
+    # The conventions as applied (a convention mistake writes, and computes, the other formula).
+    update = tracer.ops.update_rule(params.update)
+    reset = tracer.ops.reset_placement(params.reset)
+    tracer.given("h[0]", params.h0, group="t = 0")
+    for t in range(1, params.x.shape[0] + 1):
+        gru_steps(tracer, params, t, update, reset)
+    if params.y is not None:
+        T = params.x.shape[0]
+        loss_steps(tracer, [f"h[{t}]" for t in range(1, T + 1)], params.y, params.reduction)
+
+
+def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str) -> str:
+    """One GRU step t from x[t] and h[t-1] (already in the trace); returns h[t]'s name."""
+    w, group, prev = params.weights, f"t = {t}", t - 1
+    H = w.hidden
+    b_U = params.b_U or {g: np.zeros(H) for g in GATES}
+    bias = (lambda g: f" + b_U,{g}") if params.b_U else (lambda g: "")
+    bias_tex = (lambda g: rf" + b_{{U,{g}}}") if params.b_U else (lambda g: "")
+    tracer.given(f"x[{t}]", params.x[t - 1], group=group)
+    for g in ("u", "r"):
+        tracer.step(
+            f"z_{g}[{t}]",
+            f"W_{g}·x[{t}] + U_{g}·h[{prev}] + b_{g}{bias(g)}",
+            rf"W_{g} x_{{{t}}} + U_{g} h_{{{prev}}} + b_{g}{bias_tex(g)}",
+            [f"x[{t}]", f"h[{prev}]"],
+            gate_preactivation,
+            uses=("input_term", "recurrent_term"),
+            data={"W": w.W[g], "U": w.U[g], "b": w.b[g], "b_U": b_U[g]},
+            group=group,
+        )
+    for g in ("u", "r"):
+        tracer.step(
+            f"{g}[{t}]",
+            f"σ(z_{g}[{t}])",
+            rf"\sigma(z_{{{g},{t}}})",
+            [f"z_{g}[{t}]"],
+            lambda ops, z: np.asarray(ops.gate(z), dtype=float),
+            uses=("gate",),
+            group=group,
+        )
+    if reset == "before":
+        formula = f"W_h·x[{t}] + U_h·(r[{t}]⊙h[{prev}]) + b_h{bias('h')}"
+        latex = rf"W_h x_{{{t}}} + U_h (r_{{{t}}} \odot h_{{{prev}}}) + b_h{bias_tex('h')}"
+        candidate = candidate_reset_before
+    else:
+        formula = f"W_h·x[{t}] + b_h + r[{t}]⊙(U_h·h[{prev}]{bias('h')})"
+        latex = rf"W_h x_{{{t}}} + b_h + r_{{{t}}} \odot (U_h h_{{{prev}}}{bias_tex('h')})"
+        candidate = candidate_reset_after
+    tracer.step(
+        f"z_h[{t}]",
+        formula,
+        latex,
+        [f"x[{t}]", f"h[{prev}]", f"r[{t}]"],
+        candidate,
+        uses=("input_term", "recurrent_term", "reset_gate"),
+        data={"W": w.W["h"], "U": w.U["h"], "b": w.b["h"], "b_U": b_U["h"]},
+        group=group,
+    )
+    tracer.step(
+        f"h_tilde[{t}]",
+        f"tanh(z_h[{t}])",
+        rf"\tanh(z_{{h,{t}}})",
+        [f"z_h[{t}]"],
+        lambda ops, z: np.asarray(ops.candidate(z), dtype=float),
+        uses=("candidate",),
+        group=group,
+    )
+    if update == "old":
+        formula = f"u[{t}]⊙h[{prev}] + (1 − u[{t}])⊙h̃[{t}]"
+        latex = rf"u_{{{t}}} \odot h_{{{prev}}} + (1 - u_{{{t}}}) \odot \tilde{{h}}_{{{t}}}"
+        new_state = state_update_old
+    else:
+        formula = f"u[{t}]⊙h̃[{t}] + (1 − u[{t}])⊙h[{prev}]"
+        latex = rf"u_{{{t}}} \odot \tilde{{h}}_{{{t}}} + (1 - u_{{{t}}}) \odot h_{{{prev}}}"
+        new_state = state_update_new
+    tracer.step(
+        f"h[{t}]",
+        formula,
+        latex,
+        [f"u[{t}]", f"h[{prev}]", f"h_tilde[{t}]"],
+        new_state,
+        group=group,
+    )
+    return f"h[{t}]"
+
+
+TEMPLATE = """\
+# A GRU forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
+id: gru
+title: GRU forward pass with an MSE loss
+solver: gru-forward
+# Weights per gate: u (update gate; `z` is accepted for it, as PyTorch and d2l write),
+# r (reset gate), h (candidate h_tilde).  W_g is H×D (hidden size × input size), U_g is H×H,
+# b_g has H entries.  A flat list is a single row; a lone number is a 1×1.
+W: {u: [[1, 0]], r: [[0, 1]], h: [[1, 1]]}
+U: {u: [[0.5]],  r: [[-1]],   h: [[2]]}
+b: {u: [0.1],    r: [0.0],    h: [-0.2]}
+# b_U: {u: [0], r: [0], h: [0]}   # optional second biases on the U·h side (PyTorch's b_hz, b_hr, b_hn)
+# update: old  h = u⊙h[t-1] + (1-u)⊙h_tilde (Cho, PyTorch, d2l) | new  h = u⊙h_tilde + (1-u)⊙h[t-1] (Ng)
+# reset: before  z_h = W_h x + U_h (r⊙h[t-1]) + b_h (Cho, d2l) | after  z_h = W_h x + b_h + r⊙(U_h h[t-1]) (PyTorch)
+convention: {update: old, reset: before}
+x: [[1, 0], [0.5, -1]]   # one row of D inputs per time step
+h0: [0]                  # initial hidden state (default zeros)
+y: [0.5, 0.8]            # optional: targets for h[t]; then the loss is computed
+loss: {reduction: mean}  # mean (default) | sum | half-sum
+ask: ["h[1]", "h[2]", mse]   # any of z_u[t], z_r[t], u[t], r[t], z_h[t], h_tilde[t], h[t], mse
+"""
