@@ -33,7 +33,7 @@ def same_value(a, b) -> bool:
 
 def check_step_contract(trace, ops=None) -> None:
     """Every computed step of ``trace`` (run with ``ops``, no overrides or rounding): its function
-    has no closure and no defaults, reads exactly the OPS fields in ``uses``, and gives its value
+    has no closure and no defaults, reads only OPS fields in ``uses``, and gives its value
     again from its inputs and data alone."""
     ops = ops if ops is not None else solver_module(trace.solver).OPS
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
@@ -45,7 +45,9 @@ def check_step_contract(trace, ops=None) -> None:
             proxy = OpsProxy(ops, step.uses)
             value = fn(proxy, *[trace[i].value for i in step.inputs], **step.data)
             assert same_value(value, step.own), step.name
-            assert proxy.read == set(step.uses), (step.name, proxy.read, step.uses)
+            # ``uses`` may also name a field that chose the step's function when the solver ran
+            # (GRU's update_rule): a mistake there touches the step without the function reading it.
+            assert proxy.read <= set(step.uses), (step.name, proxy.read, step.uses)
             assert isinstance(step.own, (float, bool, np.ndarray)), (step.name, type(step.own))
             if isinstance(step.own, np.ndarray):
                 assert step.own.dtype == float and step.own.ndim >= 1, step.name

@@ -309,7 +309,8 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
         latex,
         [f"x[{t}]", f"h[{prev}]", f"r[{t}]"],
         candidate,
-        uses=("input_term", "recurrent_term", "reset_gate"),
+        # reset_placement chose the function (and its formula) above: a mistake there touches this step
+        uses=("input_term", "recurrent_term", "reset_gate", "reset_placement"),
         data={"W": w.W["h"], "U": w.U["h"], "b": w.b["h"], "b_U": b_U["h"]},
         group=group,
     )
@@ -336,6 +337,7 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
         latex,
         [f"u[{t}]", f"h[{prev}]", f"h_tilde[{t}]"],
         new_state,
+        uses=("update_rule",),  # it chose the function above
         group=group,
     )
     return f"h[{t}]"
