@@ -70,9 +70,10 @@ def parse_number(text: str) -> float | int | None:
     """A decimal number as a person writes it, or None.
 
     Accepts what YAML 1.1 reads as strings (``1e-8``, ``1E3``) and reads
-    ``017`` as seventeen, not as octal. NaN and infinity are not numbers here.
+    ``017`` as seventeen, not as octal, and a Unicode minus (``−0.22``, as pasted from a
+    PDF or a slide) as a minus. NaN and infinity are not numbers here.
     """
-    text = text.strip()
+    text = text.strip().replace("\u2212", "-")
     match = _DECIMAL.fullmatch(text)
     if match is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -191,3 +192,23 @@ def test_number_texts_by_hand():
     assert number_texts([5.994e-05, 0.00025, 0.5], 4) == ["5.994e-05", "2.500e-04", "5.000e-01"]
     assert number_texts([0.0, 12345.678], 4) == ["0.0000", "12345.6780"]
     assert number_texts([1.5e7], 4) == ["1.500e+07"]
+
+
+def test_a_unicode_minus_is_a_minus_in_files_flags_and_answers(tmp_path):
+    """−0.22 pasted from a PDF or a slide (U+2212) reads as -0.22 wherever a number is written."""
+    expected = ((0.21741 - 0.5) ** 2 + (-0.18988 - 0.8) ** 2) / 2  # the mse by hand
+    path = tmp_path / "m.yaml"
+    path.write_text("solver: mse\npred: [0.21741, \u22120.18988]\ny: [0.5, 0.8]\n", encoding="utf-8")
+    for args in (
+        ("solve", str(path)),
+        ("mse", "--pred", "0.21741 \u22120.18988", "--y", "0.5 0.8"),
+        ("mse", "--pred", "[0.21741, \u22120.18988]", "--y", "[0.5, 0.8]"),
+    ):
+        result = run_cli(*args, "--format", "json")
+        assert result.returncode == 0, (args, result.stderr)
+        assert json.loads(result.stdout)["problems"][0]["quantities"]["mse"] == pytest.approx(expected, rel=1e-12)
+    sub = tmp_path / "s.yaml"
+    sub.write_text('student: s\nanswers:\n  "h[1]": 0.2174\n  "h[2]": "\u22120.1899"\n  mse: 0.5299\n', encoding="utf-8")
+    result = run_cli("grade", str(PROBLEMS / "p4.yaml"), str(sub), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["submissions"][0]["problems"]["p4"]["h[2]"]["verdict"] == "correct"
