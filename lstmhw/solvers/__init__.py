@@ -25,6 +25,7 @@ SOLVERS: dict[str, str] = {
     "lstm-claims": "lstmhw.solvers.lstm_claims",
     "lstm-forward": "lstmhw.solvers.lstm_forward",
     "mse": "lstmhw.solvers.mse",
+    "rnn-bptt": "lstmhw.solvers.rnn_bptt",
 }
 
 
