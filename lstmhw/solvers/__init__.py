@@ -24,6 +24,7 @@ SOLVERS: dict[str, str] = {
     "rnn-gradient": "lstmhw.solvers.rnn_gradient",
     "lstm-claims": "lstmhw.solvers.lstm_claims",
     "lstm-forward": "lstmhw.solvers.lstm_forward",
+    "lstm-backward": "lstmhw.solvers.lstm_backward",
     "mse": "lstmhw.solvers.mse",
     "rnn-bptt": "lstmhw.solvers.rnn_bptt",
 }
