@@ -506,11 +506,9 @@ def _dh0(ops: BpttOps, dz: Any, W_h: np.ndarray) -> np.ndarray:
 
 # -- the solution ----------------------------------------------------------------
 def _tex(name: str) -> str:
-    """``dz[2]`` → ``dz_{2}``, ``dyhat[2]`` → ``d\\hat{y}_{2}``: a step name inside a formula."""
+    """``z[2]`` → ``z_{2}``, ``yhat[2]`` → ``\\hat{y}_{2}``: a step name inside a formula."""
     base, _, index = name.partition("[")
-    base = {"yhat": r"\hat{y}", "dyhat": r"d\hat{y}", "err": "e", "sq_err": "e^2"}.get(base, base)
-    if base == "e^2":
-        return rf"e_{{{index.rstrip(']')}}}^2"
+    base = r"\hat{y}" if base == "yhat" else base
     return f"{base}_{{{index.rstrip(']')}}}" if index else base
 
 
