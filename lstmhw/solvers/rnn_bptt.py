@@ -647,7 +647,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
             tracer.step(
                 f"dyhat[{t}]",
                 f"{factor}(p[{t}] − onehot({k}))",
-                rf"{tex_factor}\left(p_{{{t}}} - e_{{{k}}}\right)",
+                rf"{tex_factor}\left(p_{{{t}}} - \operatorname{{onehot}}({k})\right)",
                 [f"p[{t}]"],
                 _dyhat_ce,
                 uses=("loss_factor", "softmax_grad"),
