@@ -11,6 +11,7 @@ LSTM, not with lstmhw, so the class does not depend on the code it measures.
 
     python benchmarks/generate.py submissions DIR N
     python benchmarks/generate.py lstm FILE T H [D]
+    python benchmarks/generate.py bptt FILE T H [D]
 """
 
 from __future__ import annotations
@@ -208,6 +209,27 @@ def lstm_problem_text(T: int, H: int, D: int = 8, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bptt_problem_text(T: int, H: int, D: int = 8, seed: int = 0) -> str:
+    """An rnn-bptt problem with T steps, hidden size H and input size D: tanh, squared mean loss on h[t]
+    (no output layer), targets for every h[t]; the default ask (loss, dW_h, dW_x, db, dh[0])."""
+    rng = np.random.default_rng(seed)
+    lines = [f"id: bptt_T{T}_H{H}", f"title: RNN BPTT, T = {T}, H = {H}, D = {D}", "solver: rnn-bptt", "activation: tanh"]
+    lines.append(f"W_h: {_matrix(rng, H, H, 1 / np.sqrt(H))}")
+    lines.append(f"W_x: {_matrix(rng, H, D, 1 / np.sqrt(D))}")
+    lines.append(f"b: {_matrix(rng, H, None, 0.1)}")
+    lines.append(f"x: {_matrix(rng, T, D, 1.0)}")
+    lines.append(f"h0: {_matrix(rng, H, None, 0.1)}")
+    lines.append(f"y: {_matrix(rng, T, H, 0.5)}")
+    lines.append("loss: {kind: squared, reduction: mean}")
+    return "\n".join(lines) + "\n"
+
+
+def write_bptt_problem(path: str, T: int, H: int, D: int = 8) -> str:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(bptt_problem_text(T, H, D))
+    return path
+
+
 def write_lstm_problem(path: str, T: int, H: int, D: int = 8) -> str:
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(lstm_problem_text(T, H, D))
@@ -217,7 +239,8 @@ def write_lstm_problem(path: str, T: int, H: int, D: int = 8) -> str:
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "submissions":
         print(dict(write_submissions(sys.argv[2], int(sys.argv[3]))))
-    elif len(sys.argv) >= 5 and sys.argv[1] == "lstm":
-        write_lstm_problem(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 8)
+    elif len(sys.argv) >= 5 and sys.argv[1] in ("lstm", "bptt"):
+        write = write_lstm_problem if sys.argv[1] == "lstm" else write_bptt_problem
+        write(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 8)
     else:
         sys.exit(__doc__)

@@ -316,9 +316,12 @@ def test_rnn_mistakes_are_named_back(tmp_path):
 def test_every_catalog_mistake_has_an_injection_test():
     from test_clip_grad import MISTAKE_PROBLEMS as CLIP_MISTAKES  # injected in tests/test_clip_grad.py
     from test_gru_forward import GRU_MISTAKES  # injected in tests/test_gru_forward.py
+    from test_lstm_backward import BACKWARD_MISTAKES  # each made by hand and named back there
+    from test_rnn_bptt import MISTAKE_SETUPS
 
     tested = set(LSTM_MISTAKES) | set(ADAM_MISTAKES) | {"wrong-reduction", "derivative-at-zero-wrong", "target-exponent-inverted"}
     tested |= set(GRU_MISTAKES) | set(CLIP_MISTAKES)
+    tested |= set(BACKWARD_MISTAKES) | {m.split("/")[0] for m in MISTAKE_SETUPS}
     assert {m.id for m in catalog()} <= tested
 
 

@@ -149,6 +149,12 @@ def test_latex_matrix_is_a_bmatrix():
         ("critical_W", r"W_{\mathrm{critical}}"),
         ("sq_err[3]", "e_{3}^{2}"),
         ("sigma_max", r"\sigma_{\mathrm{max}}"),
+        ("dh[2]", "dh_{2}"),
+        ("dz_f[1]", "dz_{f,1}"),
+        ("dW_h", "dW_{h}"),
+        ("dc_tilde[1]", r"d\tilde{c}_{1}"),
+        ("dyhat[2]", r"d\hat{y}_{2}"),
+        ("yhat[1]", r"\hat{y}_{1}"),
     ],
 )
 def test_step_names_as_symbols(name, symbol):

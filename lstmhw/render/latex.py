@@ -46,7 +46,9 @@ TEXT_ESCAPES = {
 }
 GREEK = {"alpha", "beta", "gamma", "delta", "eta", "theta", "lambda", "mu", "pi", "rho", "sigma", "tau", "omega"}
 # Names whose usual symbol is not their spelling (the loss steps write e_k in their formulas).
-SYMBOLS = {"err": ("e", ""), "sq_err": ("e", "^{2}")}
+SYMBOLS = {"err": ("e", ""), "sq_err": ("e", "^{2}"), "yhat": (r"\hat{y}", "")}
+# A gradient named d + a one-letter symbol (dh[2], dz_f[1], dW_h, dc_tilde[1], dyhat[2]) is written d + that symbol.
+_GRADIENT = re.compile(r"d([A-Za-z](?:_[A-Za-z0-9_]*)?|yhat)")
 _TILDED = re.compile("(.)\u0303")  # c̃: a letter followed by a combining tilde
 
 
@@ -142,7 +144,7 @@ def _index(index: str) -> str:
 
 
 def name_tex(name: str) -> str:
-    """A step name as a math symbol: ``z_f[1]`` → ``z_{f,1}``, ``c_tilde[2]`` → ``\\tilde{c}_{2}``.
+    """A step name as a math symbol: ``z_f[1]`` → ``z_{f,1}``, ``c_tilde[2]`` → ``\\tilde{c}_{2}``, ``dW_h`` → ``dW_{h}``.
 
     A one-letter or Greek head keeps its other parts as subscripts
     (``V_corr[2]`` → ``V_{\\mathrm{corr},2}``); a word and a capital is the
@@ -153,6 +155,9 @@ def name_tex(name: str) -> str:
     if not match:
         return r"\text{" + tex_text(name) + "}"
     base, index = match.group(1), match.group(2)
+    gradient = _GRADIENT.fullmatch(base)
+    if gradient:
+        return "d" + name_tex(gradient.group(1) + (f"[{index}]" if index is not None else ""))
     if base in SYMBOLS:
         symbol, power = SYMBOLS[base]
         return symbol + ("_{" + _index(index) + "}" if index else "") + power

@@ -24,7 +24,9 @@ SOLVERS: dict[str, str] = {
     "rnn-gradient": "lstmhw.solvers.rnn_gradient",
     "lstm-claims": "lstmhw.solvers.lstm_claims",
     "lstm-forward": "lstmhw.solvers.lstm_forward",
+    "lstm-backward": "lstmhw.solvers.lstm_backward",
     "mse": "lstmhw.solvers.mse",
+    "rnn-bptt": "lstmhw.solvers.rnn_bptt",
     "gru-forward": "lstmhw.solvers.gru_forward",
     "clip-grad": "lstmhw.solvers.clip_grad",
 }

@@ -221,7 +221,8 @@ def _gate_key(c: Checker, path: tuple, gate: str, aliases: Mapping[str, str]) ->
     return next((alias for alias, g in aliases.items() if g == gate and c.has(path + (alias,))), gate)
 
 
-def read(c: Checker) -> LstmParams | None:
+def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmParams | None:
+    """The parameters; ``more_per_step`` and ``more_steps`` count the steps a solver adds (lstm-backward's)."""
     x = c.array(("x",))
     h0 = c.array(("h0",), default=None)
     c0 = c.array(("c0",), default=None)
@@ -274,9 +275,9 @@ def read(c: Checker) -> LstmParams | None:
                 ok = False
     if T is not None:
         # h[0], c[0]; per step x[t], 4 z's, f, i, o, c̃, c, h; per target y[k], err[k], sq_err[k]; mse
-        per_step = 11 + (3 if c.has(("y",)) else 0)
-        if 2 + per_step * T + 1 > MAX_TRACE_STEPS:
-            most = (MAX_TRACE_STEPS - 3) // per_step
+        per_step = 11 + (3 if c.has(("y",)) else 0) + more_per_step
+        if 2 + per_step * T + 1 + more_steps > MAX_TRACE_STEPS:
+            most = (MAX_TRACE_STEPS - 3 - more_steps) // per_step
             c.fail(("x",), f"{T:,} time steps, expected at most {most:,} (a solution of at most {MAX_TRACE_STEPS:,} steps)")
             return None
     if not ok or not sized or T is None:
