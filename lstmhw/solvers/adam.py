@@ -40,12 +40,15 @@ from lstmhw.solvers.optimizer import (
     aliased_key,
     each_step,
     finite_run,
+    near_zero_denominator,
     plain,
     read_data,
+    record_adaptive,
+    record_average,
+    record_bias_corrected,
     root_plus_eps,
     scaled_step,
     start,
-    tex_name,
 )
 from lstmhw.trace import Trace, Tracer, numeric
 
@@ -126,8 +129,6 @@ MISTAKES: tuple[Mistake, ...] = (
     ),
 )
 REDRAW = ("W", "grad", "grads", "V", "S")  # not lr, betas, eps, t, weight_decay
-# A variant with |V̂| / (√Ŝ + ε) above this (and above twice the original's) has a near-zero denominator.
-MAX_STEP_RATIO = 10.0
 
 
 def degenerate(trace: Trace, original: Trace) -> str | None:
@@ -143,10 +144,7 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
                     ratios.append(float(np.max(np.abs(v) / (np.sqrt(np.abs(s)) + 1e-12))))
         return max(ratios)
 
-    ratio = worst(trace)
-    if ratio > max(MAX_STEP_RATIO, 2 * worst(original)):
-        return f"|V_corr|/√S_corr reaches {ratio:.3g}: a near-zero denominator"
-    return None
+    return near_zero_denominator(trace, original, worst, "|V_corr|/√S_corr")
 
 
 @dataclass(frozen=True)
@@ -245,14 +243,6 @@ def default_ask(params: AdamParams) -> list[str]:
 
 
 # -- the solution ----------------------------------------------------------------
-_TEX_BASE = {"V": "V", "S": "S", "W": "W", "g": "g", "V_corr": r"\hat{V}", "S_corr": r"\hat{S}",
-             "g_wd": r"\tilde{g}", "W_wd": r"\tilde{W}", "S_max": r"S^{\max}"}
-
-
-def _tex(name: str) -> str:
-    return tex_name(name, _TEX_BASE)
-
-
 def update(W: Any, V_corr: Any, S_corr: Any, lr: float, eps: float, sqrt: Callable[[Any], Any]) -> Any:
     """W − lr·V_corr/(√S_corr + ε); a student's zero or negative S_corr gives inf/NaN quietly."""
     return scaled_step(W, V_corr, S_corr, lr, eps, sqrt, root_plus_eps)
@@ -281,7 +271,7 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
     b1, b2 = ops.betas(params.beta1, params.beta2)
     betas = {"beta1": params.beta1, "beta2": params.beta2}
     lr, eps, lam = params.lr, params.eps, params.weight_decay
-    B1, B2, LR, EPS, LAM = _num(b1), _num(b2), _num(lr), _num(eps), _num(lam)
+    LR, LAM = _num(lr), _num(lam)
     first = params.t - 1
     given = {"W": params.W, "V": params.V, "S": params.S}
     start(tracer, first, {**given, "S_max": params.S_max} if params.amsgrad else given)
@@ -290,25 +280,10 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
     for k, group, grad in each_step(tracer, params.t, params.grads, 0.0 if params.decoupled else lam):
         p = k - 1
         v_prev, s_prev = ops.previous(f"V[{p}]", f"S[{p}]")
-        tracer.step(
-            f"V[{k}]",
-            f"{B1}·{v_prev} + (1 − {B1})·{grad}",
-            rf"{_tex_num(b1)}\, {_tex(v_prev)} + (1 - {_tex_num(b1)})\, {_tex(grad)}",
-            [v_prev, grad],
-            first_moment,
-            uses=("betas", "previous"),
-            data=betas,
-            group=group,
-        )
-        tracer.step(
-            f"S[{k}]",
-            f"{B2}·{s_prev} + (1 − {B2})·{grad}²",
-            rf"{_tex_num(b2)}\, {_tex(s_prev)} + (1 - {_tex_num(b2)})\, {_tex(grad)}^2",
-            [s_prev, grad],
-            second_moment,
-            uses=("betas", "square", "previous"),
-            data=betas,
-            group=group,
+        record_average(tracer, f"V[{k}]", b1, v_prev, grad, first_moment, uses=("betas", "previous"), data=betas, group=group)
+        record_average(
+            tracer, f"S[{k}]", b2, s_prev, grad, second_moment, uses=("betas", "square", "previous"), data=betas,
+            group=group, squared=True,
         )
         second = f"S[{k}]"
         if params.amsgrad:  # PyTorch: the maximum of the raw S so far, then bias-corrected
@@ -321,24 +296,13 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
                 group=group,
             )
             second = f"S_max[{k}]"
-        tracer.step(
-            f"V_corr[{k}]",
-            f"V[{k}] / (1 − {B1}^{k})",
-            rf"\frac{{V_{{{k}}}}}{{1 - {_tex_num(b1)}^{{{k}}}}}",
-            [f"V[{k}]"],
-            corrected,
-            uses=("betas", "bias_correct", "bias_power"),
-            data={"k": k, **betas, "which": 0},
+        corrections = ("betas", "bias_correct", "bias_power")
+        record_bias_corrected(
+            tracer, f"V_corr[{k}]", f"V[{k}]", b1, k, corrected, uses=corrections, data={"k": k, **betas, "which": 0},
             group=group,
         )
-        tracer.step(
-            f"S_corr[{k}]",
-            f"{second} / (1 − {B2}^{k})",
-            rf"\frac{{{_tex(second)}}}{{1 - {_tex_num(b2)}^{{{k}}}}}",
-            [second],
-            corrected,
-            uses=("betas", "bias_correct", "bias_power"),
-            data={"k": k, **betas, "which": 1},
+        record_bias_corrected(
+            tracer, f"S_corr[{k}]", second, b2, k, corrected, uses=corrections, data={"k": k, **betas, "which": 1},
             group=group,
         )
         base = f"W[{p}]"
@@ -353,15 +317,10 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
                 group=group,
             )
             base = f"W_wd[{k}]"
-        tracer.step(
-            f"W[{k}]",
-            f"{base} − {LR}·V_corr[{k}] / (√S_corr[{k}] + {EPS})",
-            rf"{_tex(base)} - {_tex_num(lr)}\, \frac{{\hat{{V}}_{{{k}}}}}{{\sqrt{{\hat{{S}}_{{{k}}}}} + {_tex_num(eps)}}}",
-            [base, f"V_corr[{k}]", f"S_corr[{k}]"],
+        record_adaptive(
+            tracer, f"W[{k}]", base, f"V_corr[{k}]", f"S_corr[{k}]",
             lambda ops, W, v, s, lr, eps: plain(update(W, v, s, lr, eps, ops.sqrt)),
-            uses=("sqrt",),
-            data={"lr": lr, "eps": eps},
-            group=group,
+            lr=lr, eps=eps, uses=("sqrt",), group=group,
         )
 
 

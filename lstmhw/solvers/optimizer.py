@@ -19,7 +19,7 @@ import numpy as np
 from lstmhw.limits import MAX_STEP_INDEX, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
 from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.solvers.numbers import num, tex_num
-from lstmhw.trace import Tracer
+from lstmhw.trace import Trace, Tracer
 
 
 # -- values ------------------------------------------------------------------------
@@ -29,7 +29,13 @@ def plain(value: Any) -> Any:
     return float(array) if array.ndim == 0 else array
 
 
-def tex_name(name: str, bases: Mapping[str, str]) -> str:
+# Step names whose LaTeX is not the name itself (W, g, V, S, G are).
+TEX_BASES = {
+    "V_corr": r"\hat{V}", "S_corr": r"\hat{S}", "g_wd": r"\tilde{g}", "W_wd": r"\tilde{W}", "S_max": r"S^{\max}",
+}
+
+
+def tex_name(name: str, bases: Mapping[str, str] = TEX_BASES) -> str:
     """``V_corr[2]`` as LaTeX, ``\\hat{V}_{2}``: the base from ``bases`` (else as it is), the index as a subscript."""
     base, _, index = name.partition("[")
     return f"{bases.get(base, base)}_{{{index.rstrip(']')}}}"
@@ -119,19 +125,26 @@ def read_data(
     per_step: int,
     given: int,
     nonnegative: Mapping[str, str] | None = None,
+    broadcast: Sequence[str] = (),
 ) -> Data | None:
     """W, the gradients and the state arrays (``states``: name -> the key it is read from, the name or its alias).
 
     ``nonnegative`` names the states that cannot be negative, with the reason (a running mean of
-    squares). None when W is unreadable or the solution would be too long; other errors are left
-    on the checker, for the caller to stop at.
+    squares); a state in ``broadcast`` may be one number for every entry (Adagrad's
+    initial_accumulator_value).  None when W is unreadable or the solution would be too long;
+    other errors are left on the checker, for the caller to stop at.
     """
     W = c.array(("W",))
     raw_grads = read_grads(c)
     if W is None:
         return None
     grads = [like(c, path, g, W) for path, g in raw_grads]
-    arrays = {name: like(c, (key,), c.array((key,), default=None), W) for name, key in states.items()}
+    arrays = {}
+    for name, key in states.items():
+        array = c.array((key,), default=None)
+        if name in broadcast and array is not None and array.ndim == 0:
+            array = np.full(W.shape, float(array))
+        arrays[name] = like(c, (key,), array, W)
     for name, reason in (nonnegative or {}).items():
         if arrays[name] is not None and np.any(arrays[name] < 0):
             c.fail((states[name],), f"a negative entry, expected {name} ≥ 0 ({reason})")
@@ -164,17 +177,34 @@ def read_frame(c: Checker, *, lr: float) -> dict[str, Any]:
     }
 
 
-def run_fields(frame: Mapping[str, Any], data: Data) -> dict[str, Any] | None:
-    """The fields of :class:`Run`, or None when anything of the frame or the data was invalid."""
-    if any(value is None for value in frame.values()) or not data.grads or any(g is None for g in data.grads):
+def read_run(
+    c: Checker,
+    frame: Mapping[str, Any],
+    states: Mapping[str, str],
+    *,
+    per_step: int,
+    given: int,
+    nonnegative: Mapping[str, str] | None = None,
+    broadcast: Sequence[str] = (),
+) -> tuple[dict[str, Any], dict[str, np.ndarray | None]] | None:
+    """The fields of :class:`Run` (from ``frame``, :func:`read_frame`'s) and the state arrays
+    (:func:`read_data`), or None when anything read so far has an error."""
+    data = read_data(c, states, per_step=per_step, given=given, nonnegative=nonnegative, broadcast=broadcast)
+    if data is None or c.errors:
         return None
-    return {
+    run = {
         "lr": float(frame["lr"]),
         "t": int(frame["t"]),
         "W": data.W,
         "grads": tuple(data.grads),
         "weight_decay": float(frame["weight_decay"]),
     }
+    return run, data.states
+
+
+def or_zeros(state: np.ndarray | None, W: np.ndarray) -> np.ndarray:
+    """A state that was not given starts at zeros (as PyTorch's buffers do)."""
+    return np.zeros_like(W) if state is None else state
 
 
 # -- refusing what would leave float64 ------------------------------------------------
@@ -227,6 +257,23 @@ def finite_run(
     return True
 
 
+def no_degeneracy(trace: Trace, original: Trace) -> str | None:
+    """``degenerate`` for an optimizer whose step has no denominator that can come near zero."""
+    return None
+
+
+# A variant whose step |g| / (√S + ε) reaches this (and twice the original's) has a near-zero denominator.
+MAX_STEP_RATIO = 10.0
+
+
+def near_zero_denominator(trace: Trace, original: Trace, ratio: Callable[[Trace], float], what: str) -> str | None:
+    """A variant's ``ratio`` (the largest step per unit of lr) above MAX_STEP_RATIO and twice the original's."""
+    found = ratio(trace)
+    if found > max(MAX_STEP_RATIO, 2 * ratio(original)):
+        return f"{what} reaches {found:.3g}: a near-zero denominator"
+    return None
+
+
 # -- the solution ------------------------------------------------------------------------
 def start(tracer: Tracer, first: int, given: Mapping[str, Any]) -> None:
     """The given W[t-1] and state, in the table of step t−1."""
@@ -259,6 +306,62 @@ def each_step(tracer: Tracer, t: int, grads: Sequence[np.ndarray], lam: float) -
             )
             grad = f"g_wd[{k}]"
         yield k, group, grad
+
+
+def record_average(
+    tracer: Tracer, name: str, beta: float, previous: str, grad: str, fn: Callable[..., Any], *,
+    uses: Sequence[str] = (), data: Mapping[str, Any], group: str, squared: bool = False,
+) -> None:
+    """The step ``name = β·previous + (1 − β)·grad`` (``grad²`` when ``squared``): an exponentially weighted average.
+
+    ``beta`` is the β the formula shows; what ``fn`` computes is up to ``fn`` and its ``data``.
+    """
+    B, tb = num(beta), tex_num(beta)
+    square, tex_square = ("²", "^2") if squared else ("", "")
+    tracer.step(
+        name,
+        f"{B}·{previous} + (1 − {B})·{grad}{square}",
+        rf"{tb}\, {tex_name(previous)} + (1 - {tb})\, {tex_name(grad)}{tex_square}",
+        [previous, grad],
+        fn,
+        uses=uses,
+        data=data,
+        group=group,
+    )
+
+
+def record_bias_corrected(
+    tracer: Tracer, name: str, moment: str, beta: float, k: int, fn: Callable[..., Any], *,
+    uses: Sequence[str] = (), data: Mapping[str, Any], group: str,
+) -> None:
+    """The step ``name = moment / (1 − β^k)``."""
+    tracer.step(
+        name,
+        f"{moment} / (1 − {num(beta)}^{k})",
+        rf"\frac{{{tex_name(moment)}}}{{1 - {tex_num(beta)}^{{{k}}}}}",
+        [moment],
+        fn,
+        uses=uses,
+        data=data,
+        group=group,
+    )
+
+
+def record_adaptive(
+    tracer: Tracer, name: str, base: str, numerator: str, state: str, fn: Callable[..., Any], *,
+    lr: float, eps: float, uses: Sequence[str], group: str,
+) -> None:
+    """The step ``name = base − lr·numerator / (√state + ε)``: ``fn(ops, base, numerator, state, lr=, eps=)``."""
+    tracer.step(
+        name,
+        f"{base} − {num(lr)}·{numerator} / (√{state} + {num(eps)})",
+        rf"{tex_name(base)} - {tex_num(lr)}\, \frac{{{tex_name(numerator)}}}{{\sqrt{{{tex_name(state)}}} + {tex_num(eps)}}}",
+        [base, numerator, state],
+        fn,
+        uses=uses,
+        data={"lr": lr, "eps": eps},
+        group=group,
+    )
 
 
 def root_plus_eps(sqrt: Callable[[Any], Any], s: Any, eps: float) -> Any:
