@@ -25,6 +25,9 @@ SOLVERS: dict[str, str] = {
     "lstm-claims": "lstmhw.solvers.lstm_claims",
     "lstm-forward": "lstmhw.solvers.lstm_forward",
     "mse": "lstmhw.solvers.mse",
+    "momentum": "lstmhw.solvers.momentum",
+    "rmsprop": "lstmhw.solvers.rmsprop",
+    "adagrad": "lstmhw.solvers.adagrad",
 }
 
 
