@@ -352,6 +352,9 @@ def test_rnn_mistakes_are_named_back(tmp_path):
 
 def test_every_catalog_mistake_has_an_injection_test():
     tested = set(LSTM_MISTAKES) | set(ADAM_MISTAKES) | {"wrong-reduction", "derivative-at-zero-wrong", "target-exponent-inverted"}
+    # made by hand and named back in tests/test_momentum.py, test_rmsprop.py and test_adagrad.py
+    tested |= {"momentum-missing-one-minus-beta", "momentum-convention-swapped", "nesterov-lookahead-missed",
+               "rmsprop-missing-sqrt", "rmsprop-grad-not-squared", "eps-inside-sqrt", "adagrad-not-accumulated"}
     assert {m.id for m in catalog()} <= tested
 
 

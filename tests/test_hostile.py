@@ -161,7 +161,7 @@ PROBLEMS_REFUSED: dict[str, list[str]] = {
     "unknown_key": [":6: hidden_size: unknown key, expected one of id, title, solver"],
     "misspelt_key": [":7: hO: unknown key (did you mean 'h0'?), expected one of"],
     "misspelt_common_key": [":6: tolerence: unknown key (did you mean 'tolerance'?)"],
-    "misspelt_solver": [":2: solver: 'lstm-froward' (did you mean 'lstm-forward'?), expected one of adam, lstm-claims"],
+    "misspelt_solver": [":2: solver: 'lstm-froward' (did you mean 'lstm-forward'?), expected one of adagrad, adam, "],
     "missing_solver": [":2: missing key 'solver'"],
     "solver_not_text": [":2: solver: a list of 1, expected text"],
     "misspelt_activation": [":6: activation: 'sigmod' (did you mean 'sigmoid'?), expected one of sigmoid-centered"],
