@@ -28,7 +28,8 @@ def plain_momentum(p: dict, mistake: str | None = None) -> dict:
     heavy-ball is torch.optim.SGD's documented loop (dampening 0): g ← g + λ·θ; the buffer is g
     itself on the first step (no V given) and μ·b + g after; Nesterov moves along g + μ·b, plain
     momentum along b; with μ = 0 SGD keeps no buffer and moves along g. ema is Ng's
-    v ← β·v + (1 − β)·g, optionally divided by 1 − β^k, and θ ← θ − lr·v.
+    v ← β·v + (1 − β)·g, optionally divided by 1 − β^k, and θ ← θ − lr·v. The convention
+    swapped is V by the other rule, the rest of the step (bias correction, look-ahead) as asked.
     """
     lr, beta, wd = p["lr"], p["beta"], p.get("weight_decay", 0.0)
     convention = p.get("convention", "ema")

@@ -100,7 +100,7 @@ def sum_of_squares(ops: AdagradOps, G: Any, g: Any) -> Any:
     return optimizer.plain(ops.accumulate(G, np.square(g)))
 
 
-def step(ops: AdagradOps, W: Any, g: Any, G: Any, lr: float, eps: float) -> Any:
+def descend(ops: AdagradOps, W: Any, g: Any, G: Any, lr: float, eps: float) -> Any:
     """W[k] = W[k-1] − lr·g / (√G[k] + ε)."""
     return optimizer.scaled_step(W, g, G, lr, eps, ops.sqrt, ops.denominator)
 
@@ -115,7 +115,7 @@ def solve(params: AdagradParams, tracer: Tracer) -> None:
             uses=("accumulate",), group=group,
         )
         optimizer.record_adaptive(
-            tracer, f"W[{k}]", f"W[{p}]", grad, f"G[{k}]", step, lr=lr, eps=eps, uses=("sqrt", "denominator"), group=group
+            tracer, f"W[{k}]", f"W[{p}]", grad, f"G[{k}]", descend, lr=lr, eps=eps, uses=("sqrt", "denominator"), group=group
         )
 
 

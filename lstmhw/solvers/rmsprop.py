@@ -143,12 +143,12 @@ def mean(ops: RMSpropOps, G: Any, g: Any, beta: float) -> Any:
     return optimizer.plain(beta * G + (1 - beta) * g)
 
 
-def step(ops: RMSpropOps, W: Any, g: Any, s: Any, lr: float, eps: float) -> Any:
+def descend(ops: RMSpropOps, W: Any, g: Any, s: Any, lr: float, eps: float) -> Any:
     """W[k] = W[k-1] − lr·g / (√S[k] + ε)."""
     return optimizer.scaled_step(W, g, s, lr, eps, ops.sqrt, ops.denominator)
 
 
-def centered_step(ops: RMSpropOps, W: Any, g: Any, s: Any, G: Any, lr: float, eps: float) -> Any:
+def centered_descend(ops: RMSpropOps, W: Any, g: Any, s: Any, G: Any, lr: float, eps: float) -> Any:
     """W[k] = W[k-1] − lr·g / (√(S[k] − G[k]²) + ε).
 
     S − G² is a variance: where the gradient has not varied, rounding can leave it a hair below
@@ -174,7 +174,7 @@ def solve(params: RMSpropParams, tracer: Tracer) -> None:
         )
         if not params.centered:
             optimizer.record_adaptive(
-                tracer, f"W[{k}]", f"W[{p}]", grad, f"S[{k}]", step, lr=lr, eps=eps, uses=("sqrt", "denominator"), group=group
+                tracer, f"W[{k}]", f"W[{p}]", grad, f"S[{k}]", descend, lr=lr, eps=eps, uses=("sqrt", "denominator"), group=group
             )
             continue
         optimizer.record_average(tracer, f"G[{k}]", beta, f"G[{p}]", grad, mean, data={"beta": beta}, group=group)
@@ -183,7 +183,7 @@ def solve(params: RMSpropParams, tracer: Tracer) -> None:
             f"W[{p}] − {LR}·{grad} / (√(S[{k}] − G[{k}]²) + {EPS})",
             rf"W_{{{p}}} - {tlr}\, \frac{{{optimizer.tex_name(grad)}}}{{\sqrt{{S_{{{k}}} - G_{{{k}}}^2}} + {teps}}}",
             [f"W[{p}]", grad, f"S[{k}]", f"G[{k}]"],
-            centered_step,
+            centered_descend,
             uses=("sqrt", "denominator"),
             data={"lr": lr, "eps": eps},
             group=group,
