@@ -183,16 +183,51 @@ def _flags_data(solver: str, flags: dict[str, tuple[str, Optional[str]]]) -> dic
     return data
 
 
+# The flags every optimizer command has (adam, momentum, rmsprop, adagrad).
+WOpt = Annotated[
+    Optional[str], typer.Option("--W", help="The weights before the step (W at t−1), e.g. '-0.22 0.33; 0.49 -0.86'.")
+]
+GradOpt = Annotated[Optional[str], typer.Option("--grad", help="The gradient at step t, the shape of W.")]
+GradsOpt = Annotated[Optional[list[str]], typer.Option("--grads", help="One gradient per step from step t on: repeat the flag.")]
+StepsOpt = Annotated[Optional[str], typer.Option("--steps", help="Apply --grad for this many steps (default 1).")]
+TOpt = Annotated[Optional[str], typer.Option("--t", help="Index of the first step computed (default 1).")]
+DecayOpt = Annotated[Optional[str], typer.Option("--weight-decay", help="λ: L2, g + λ·W[k-1] wherever g appears.")]
+
+
+def _optimizer(
+    solver: str,
+    W: Optional[str],
+    grads: Optional[list[str]],
+    flags: dict[str, tuple[str, Optional[str]]],
+    switches: dict[str, bool],
+    words: dict[str, Optional[str]],
+    format: str,
+    digits: int,
+    out: Optional[str],
+) -> None:
+    """Solve the optimizer problem the flags describe: numbers (``flags``), ``--grads``, on/off ``switches``, ``words``."""
+    from lstmhw.files import problem_from_flags
+    from lstmhw.literals import parse_literal
+    from lstmhw.render.dispatch import render_solutions
+    from lstmhw.solvers import run
+
+    check_format(format, SOLVE_FORMATS)
+    if W is None:
+        fail("--W is missing, expected the weights W[t-1], e.g. --W '-0.22 0.33; 0.49 -0.86'")
+    data = _flags_data(solver, {"W": ("--W", W), **flags})
+    if grads:
+        data["grads"] = [parse_literal(g, "--grads") for g in grads]
+    data.update({key: True for key, on in switches.items() if on})
+    data.update({key: text for key, text in words.items() if text is not None})
+    render_solutions([run(problem_from_flags(data))], format, digits, out)
+
+
 @app.command()
 @guarded
 def adam(
-    W: Annotated[
-        Optional[str], typer.Option("--W", help="The weights before the step (W at t−1), e.g. '-0.22 0.33; 0.49 -0.86'.")
-    ] = None,
-    grad: Annotated[Optional[str], typer.Option("--grad", help="The gradient at step t, the shape of W.")] = None,
-    grads: Annotated[
-        Optional[list[str]], typer.Option("--grads", help="One gradient per step from step t on: repeat the flag.")
-    ] = None,
+    W: WOpt = None,
+    grad: GradOpt = None,
+    grads: GradsOpt = None,
     V: Annotated[Optional[str], typer.Option("--V", help="First moment V at t−1 (default zeros).")] = None,
     S: Annotated[Optional[str], typer.Option("--S", help="Second moment S at t−1 (default zeros).")] = None,
     lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.001).")] = None,
@@ -202,7 +237,7 @@ def adam(
     t: Annotated[
         Optional[str], typer.Option("--t", help="Index of the first step computed; bias correction uses β**t (default 1).")
     ] = None,
-    steps: Annotated[Optional[str], typer.Option("--steps", help="Apply --grad for this many steps (default 1).")] = None,
+    steps: StepsOpt = None,
     weight_decay: Annotated[Optional[str], typer.Option("--weight-decay", help="λ: L2, g + λ·W enters V and S.")] = None,
     decoupled: Annotated[bool, typer.Option("--decoupled", help="With --weight-decay: AdamW, W ← W − lr·λ·W.")] = False,
     amsgrad: Annotated[bool, typer.Option("--amsgrad", help="Use the running maximum of S (as PyTorch).")] = False,
@@ -211,26 +246,97 @@ def adam(
     out: OutOpt = None,
 ) -> None:
     """One or more Adam steps (Kingma & Ba; as torch.optim.Adam), every intermediate shown."""
-    from lstmhw.files import problem_from_flags
-    from lstmhw.literals import parse_literal
-    from lstmhw.render.dispatch import render_solutions
-    from lstmhw.solvers import run
-
-    check_format(format, SOLVE_FORMATS)
-    if W is None:
-        fail("--W is missing, expected the weights W[t-1], e.g. --W '-0.22 0.33; 0.49 -0.86'")
-    data = _flags_data("adam", {
-        "W": ("--W", W), "grad": ("--grad", grad), "V": ("--V", V), "S": ("--S", S), "lr": ("--lr", lr),
+    flags = {
+        "grad": ("--grad", grad), "V": ("--V", V), "S": ("--S", S), "lr": ("--lr", lr),
         "beta1": ("--beta1", beta1), "beta2": ("--beta2", beta2), "eps": ("--eps", eps), "t": ("--t", t),
         "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
-    })
-    if grads:
-        data["grads"] = [parse_literal(g, "--grads") for g in grads]
-    if decoupled:
-        data["decoupled"] = True
-    if amsgrad:
-        data["amsgrad"] = True
-    render_solutions([run(problem_from_flags(data))], format, digits, out)
+    }
+    _optimizer("adam", W, grads, flags, {"decoupled": decoupled, "amsgrad": amsgrad}, {}, format, digits, out)
+
+
+@app.command()
+@guarded
+def momentum(
+    W: WOpt = None,
+    grad: GradOpt = None,
+    grads: GradsOpt = None,
+    V: Annotated[Optional[str], typer.Option("--V", help="The velocity V at t−1 (default zeros).")] = None,
+    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.001, as torch.optim.SGD).")] = None,
+    beta: Annotated[Optional[str], typer.Option("--beta", help="Momentum β (default 0.9).")] = None,
+    convention: Annotated[
+        Optional[str], typer.Option("--convention", help="ema: V = β·V + (1 − β)·g (Ng; default) | heavy-ball: V = β·V + g.")
+    ] = None,
+    bias_correction: Annotated[
+        bool, typer.Option("--bias-correction", help="ema: W moves along V / (1 − β^k).")
+    ] = False,
+    nesterov: Annotated[bool, typer.Option("--nesterov", help="heavy-ball: W ← W − lr·(g + β·V), as PyTorch.")] = False,
+    t: TOpt = None,
+    steps: StepsOpt = None,
+    weight_decay: DecayOpt = None,
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """One or more momentum steps, Ng's average (ema) or torch.optim.SGD's heavy ball, every intermediate shown."""
+    flags = {
+        "grad": ("--grad", grad), "V": ("--V", V), "lr": ("--lr", lr), "beta": ("--beta", beta), "t": ("--t", t),
+        "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
+    }
+    switches = {"bias_correction": bias_correction, "nesterov": nesterov}
+    _optimizer("momentum", W, grads, flags, switches, {"convention": convention}, format, digits, out)
+
+
+@app.command()
+@guarded
+def rmsprop(
+    W: WOpt = None,
+    grad: GradOpt = None,
+    grads: GradsOpt = None,
+    S: Annotated[Optional[str], typer.Option("--S", help="The mean square S at t−1 (default zeros).")] = None,
+    G: Annotated[Optional[str], typer.Option("--G", help="With --centered: the mean gradient G at t−1 (default zeros).")] = None,
+    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.01).")] = None,
+    beta: Annotated[Optional[str], typer.Option("--beta", help="Decay of S, PyTorch's alpha (default 0.99).")] = None,
+    eps: Annotated[Optional[str], typer.Option("--eps", help="Added to √S (default 1e-8).")] = None,
+    centered: Annotated[bool, typer.Option("--centered", help="Divide by √(S − G²) + ε (as PyTorch).")] = False,
+    t: TOpt = None,
+    steps: StepsOpt = None,
+    weight_decay: DecayOpt = None,
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """One or more RMSprop steps (as torch.optim.RMSprop), every intermediate shown."""
+    flags = {
+        "grad": ("--grad", grad), "S": ("--S", S), "G": ("--G", G), "lr": ("--lr", lr), "beta": ("--beta", beta),
+        "eps": ("--eps", eps), "t": ("--t", t), "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
+    }
+    _optimizer("rmsprop", W, grads, flags, {"centered": centered}, {}, format, digits, out)
+
+
+@app.command()
+@guarded
+def adagrad(
+    W: WOpt = None,
+    grad: GradOpt = None,
+    grads: GradsOpt = None,
+    G: Annotated[
+        Optional[str], typer.Option("--G", help="The sum of squared gradients G at t−1, or one number (default zeros).")
+    ] = None,
+    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.01).")] = None,
+    eps: Annotated[Optional[str], typer.Option("--eps", help="Added to √G (default 1e-10).")] = None,
+    t: TOpt = None,
+    steps: StepsOpt = None,
+    weight_decay: DecayOpt = None,
+    format: FormatOpt = "table",
+    digits: DigitsOpt = 4,
+    out: OutOpt = None,
+) -> None:
+    """One or more Adagrad steps (as torch.optim.Adagrad), every intermediate shown."""
+    flags = {
+        "grad": ("--grad", grad), "G": ("--G", G), "lr": ("--lr", lr), "eps": ("--eps", eps), "t": ("--t", t),
+        "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
+    }
+    _optimizer("adagrad", W, grads, flags, {}, {}, format, digits, out)
 
 
 @app.command("rnn-gradient")

@@ -322,6 +322,9 @@ def test_every_catalog_mistake_has_an_injection_test():
     tested = set(LSTM_MISTAKES) | set(ADAM_MISTAKES) | {"wrong-reduction", "derivative-at-zero-wrong", "target-exponent-inverted"}
     tested |= set(GRU_MISTAKES) | set(CLIP_MISTAKES)
     tested |= set(BACKWARD_MISTAKES) | {m.split("/")[0] for m in MISTAKE_SETUPS}
+    # made by hand and named back in tests/test_momentum.py, test_rmsprop.py and test_adagrad.py
+    tested |= {"momentum-missing-one-minus-beta", "momentum-convention-swapped", "nesterov-lookahead-missed",
+               "rmsprop-missing-sqrt", "rmsprop-grad-not-squared", "eps-inside-sqrt", "adagrad-not-accumulated"}
     assert {m.id for m in catalog()} <= tested
 
 

@@ -29,6 +29,9 @@ SOLVERS: dict[str, str] = {
     "rnn-bptt": "lstmhw.solvers.rnn_bptt",
     "gru-forward": "lstmhw.solvers.gru_forward",
     "clip-grad": "lstmhw.solvers.clip_grad",
+    "momentum": "lstmhw.solvers.momentum",
+    "rmsprop": "lstmhw.solvers.rmsprop",
+    "adagrad": "lstmhw.solvers.adagrad",
 }
 
 

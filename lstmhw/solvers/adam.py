@@ -30,12 +30,26 @@ from typing import Any
 
 import numpy as np
 
-from lstmhw.limits import MAX_STEP_INDEX, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
+from lstmhw.limits import MAX_STEP_INDEX
 from lstmhw.mathops import identity
 from lstmhw.mistakes import Mistake, Variant, one
-from lstmhw.problem import Checker, fit, shape_text
+from lstmhw.problem import Checker
 from lstmhw.solvers.numbers import num as _num
 from lstmhw.solvers.numbers import tex_num as _tex_num
+from lstmhw.solvers.optimizer import (
+    aliased_key,
+    each_step,
+    finite_run,
+    near_zero_denominator,
+    plain,
+    read_data,
+    record_adaptive,
+    record_average,
+    record_bias_corrected,
+    root_plus_eps,
+    scaled_step,
+    start,
+)
 from lstmhw.trace import Trace, Tracer, numeric
 
 NAME = "adam"
@@ -115,8 +129,6 @@ MISTAKES: tuple[Mistake, ...] = (
     ),
 )
 REDRAW = ("W", "grad", "grads", "V", "S")  # not lr, betas, eps, t, weight_decay
-# A variant with |V̂| / (√Ŝ + ε) above this (and above twice the original's) has a near-zero denominator.
-MAX_STEP_RATIO = 10.0
 
 
 def degenerate(trace: Trace, original: Trace) -> str | None:
@@ -132,10 +144,7 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
                     ratios.append(float(np.max(np.abs(v) / (np.sqrt(np.abs(s)) + 1e-12))))
         return max(ratios)
 
-    ratio = worst(trace)
-    if ratio > max(MAX_STEP_RATIO, 2 * worst(original)):
-        return f"|V_corr|/√S_corr reaches {ratio:.3g}: a near-zero denominator"
-    return None
+    return near_zero_denominator(trace, original, worst, "|V_corr|/√S_corr")
 
 
 @dataclass(frozen=True)
@@ -160,27 +169,6 @@ class AdamParams:
 
 
 # -- reading a problem -----------------------------------------------------------
-def _moment_key(c: Checker, key: str, alias: str) -> str:
-    if c.has((key,)) and c.has((alias,)):
-        c.fail((alias,), f"both {key} and its alias {alias}, expected only one of them")
-    return alias if c.has((alias,)) and not c.has((key,)) else key
-
-
-def _like(c: Checker, path: tuple, array: np.ndarray | None, W: np.ndarray) -> np.ndarray | None:
-    """``array`` in W's shape (a flat list fits a one-row or one-column W), or an error."""
-    if array is None:
-        return None
-    if W.ndim == 0:
-        value = array.reshape(()) if array.size == 1 else None
-    elif W.ndim == 1:
-        value = fit(array, W.shape[0], None)
-    else:
-        value = fit(array, W.shape[0], W.shape[1])
-    if value is None:
-        c.fail(path, f"shape {shape_text(array.shape)}, expected {shape_text(W.shape)} like W")
-    return value
-
-
 def read(c: Checker) -> AdamParams | None:
     numbers = {
         "lr": c.number(("lr",), default=DEFAULTS["lr"], above=0),
@@ -196,30 +184,21 @@ def read(c: Checker) -> AdamParams | None:
         c.fail(("decoupled",), "true with weight_decay 0, expected weight_decay > 0 (AdamW's decay rate λ)")
     if c.has(("S_max",)) and not amsgrad:
         c.fail(("S_max",), "given without amsgrad: true, expected S_max only with amsgrad")
-    V_key, S_key = _moment_key(c, "V", "m"), _moment_key(c, "S", "v")
+    V_key, S_key = aliased_key(c, "V", "m"), aliased_key(c, "S", "v")
 
-    W = c.array(("W",))
-    raw_grads = _read_grads(c)
-    if W is None:
-        return None
-    grads = [_like(c, path, g, W) for path, g in raw_grads]
-    V = _like(c, (V_key,), c.array((V_key,), default=None), W)
-    S = _like(c, (S_key,), c.array((S_key,), default=None), W)
-    S_max = _like(c, ("S_max",), c.array(("S_max",), default=None), W)
-    if c.has((S_key,)) and S is not None and np.any(S < 0):
-        c.fail((S_key,), "a negative entry, expected S ≥ 0 (a running mean of squares)")
-    if S_max is not None and np.any(S_max < 0):
-        c.fail(("S_max",), "a negative entry, expected S_max ≥ 0 (a running maximum of S)")
-    where = ("grads",) if c.has(("grads",)) else ("steps",)
     # W, V, S (and S_max) given; per step g, V, S, V_corr, S_corr, W, and g_wd or W_wd, S_max
     per_step = 6 + (1 if numbers["weight_decay"] else 0) + (1 if amsgrad else 0)
-    if raw_grads and 4 + per_step * len(raw_grads) > MAX_TRACE_STEPS:
-        most = (MAX_TRACE_STEPS - 4) // per_step
-        c.fail(where, f"{len(raw_grads):,} steps, expected at most {most:,} (a solution of at most {MAX_TRACE_STEPS:,} steps)")
+    data = read_data(
+        c,
+        {"V": V_key, "S": S_key, "S_max": "S_max"},
+        per_step=per_step,
+        given=4,
+        nonnegative={"S": "a running mean of squares", "S_max": "a running maximum of S"},
+    )
+    if data is None:
         return None
-    if raw_grads and len(raw_grads) * W.size > MAX_TRACE_ELEMENTS:
-        c.fail(where, f"{len(raw_grads):,} steps of {W.size:,} values, expected at most {MAX_TRACE_ELEMENTS:,} values in all")
-        return None
+    W, grads = data.W, data.grads
+    V, S, S_max = data.states["V"], data.states["S"], data.states["S_max"]
     if c.errors or not grads or any(v is None for v in numbers.values()) or t is None:
         return None
     zeros = np.zeros_like(W)
@@ -243,64 +222,19 @@ def read(c: Checker) -> AdamParams | None:
     return params if _finite_run(c, params) else None
 
 
-def _read_grads(c: Checker) -> list[tuple[tuple, np.ndarray]]:
-    """(path, gradient) for every step: ``grad`` (repeated ``steps`` times) or ``grads``."""
-    steps = c.number(("steps",), default=None, integer=True, minimum=1, maximum=MAX_TIME_STEPS)
-    if c.has(("grad",)) and c.has(("grads",)):
-        c.fail(("grads",), "both grad and grads, expected grad (one gradient) or grads (one per step)")
-        return []
-    if c.has(("grads",)):
-        raw = c.get(("grads",))
-        if not isinstance(raw, list) or not raw:
-            c.fail(("grads",), "not a list of gradients, expected a list with one gradient per step, e.g. [g_t, g_t+1]")
-            return []
-        if len(raw) > MAX_TIME_STEPS:
-            c.fail(("grads",), f"{len(raw):,} gradients, expected at most {MAX_TIME_STEPS:,} steps")
-            return []
-        if steps is not None and steps != len(raw):
-            c.fail(("steps",), f"{steps}, but grads lists {len(raw)} gradients; expected steps = {len(raw)} (or leave steps out)")
-        out = [(("grads", n), c.array(("grads", n))) for n in range(len(raw))]
-        return out if all(g is not None for _, g in out) else []
-    if not c.has(("grad",)):
-        c.fail((), "missing key 'grad', expected grad (one gradient) or grads (one per step)")
-        return []
-    grad = c.array(("grad",))
-    if grad is None:
-        return []
-    return [(("grad",), grad)] * (steps or 1)
-
-
-def _decay_dominates(params: AdamParams) -> bool:
-    """L2 decay whose λ·W outweighs every gradient: an overflow in V or S is the decay's doing."""
-    if not params.weight_decay or params.decoupled:
-        return False
-    with np.errstate(over="ignore"):
-        decay = float(np.max(np.abs(params.weight_decay * np.asarray(params.W, dtype=float))))
-    return decay > max(float(np.max(np.abs(g))) for g in params.grads)
-
-
 def _finite_run(c: Checker, params: AdamParams) -> bool:
     """Solve once quietly: a value that would be inf or NaN becomes a located error now."""
-    tracer = Tracer(OPS)
-    with np.errstate(all="ignore"):
-        solve(params, tracer)
-    for step in tracer.steps.values():
-        if np.all(np.isfinite(step.value)):
-            continue
-        k = step.name[step.name.index("[") + 1 : -1]
-        if step.name.startswith("W[") and params.eps == 0:
-            c.fail(("eps",), f"0, but S_corr[{k}] has a zero entry (no gradient there yet), so W[{k}] would "
-                   "divide by zero; expected eps > 0, e.g. 1e-8")
-        else:
-            if step.name.startswith(("g_wd", "W_wd")) or _decay_dominates(params):  # λ·W, not the gradient
-                where: tuple = ("weight_decay",)
-            elif step.name.startswith("S_max") and c.has(("S_max",)):
-                where = ("S_max",)
-            else:
-                where = ("lr",) if step.name.startswith("W") else ("grads",) if c.has(("grads",)) else ("grad",)
-            c.fail(where, f"values so large that {step.name} overflows (beyond ±1.8e308), expected smaller numbers")
-        return False
-    return True
+    return finite_run(
+        c,
+        solve,
+        OPS,
+        params,
+        decay=0.0 if params.decoupled else params.weight_decay,  # AdamW's λ·W never enters V and S
+        eps=params.eps,
+        zero="S_corr[{k}] has a zero entry (no gradient there yet)",
+        example="1e-8",
+        state=("S_max",),
+    )
 
 
 def default_ask(params: AdamParams) -> list[str]:
@@ -309,43 +243,27 @@ def default_ask(params: AdamParams) -> list[str]:
 
 
 # -- the solution ----------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """Scalars as Python floats, arrays as float arrays."""
-    array = np.asarray(value, dtype=float)
-    return float(array) if array.ndim == 0 else array
-
-
-_TEX_BASE = {"V": "V", "S": "S", "W": "W", "g": "g", "V_corr": r"\hat{V}", "S_corr": r"\hat{S}",
-             "g_wd": r"\tilde{g}", "W_wd": r"\tilde{W}", "S_max": r"S^{\max}"}
-
-
-def _tex(name: str) -> str:
-    base, _, index = name.partition("[")
-    return f"{_TEX_BASE.get(base, base)}_{{{index.rstrip(']')}}}"
-
-
 def update(W: Any, V_corr: Any, S_corr: Any, lr: float, eps: float, sqrt: Callable[[Any], Any]) -> Any:
     """W − lr·V_corr/(√S_corr + ε); a student's zero or negative S_corr gives inf/NaN quietly."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.asarray(W, dtype=float) - lr * np.asarray(V_corr, dtype=float) / (sqrt(S_corr) + eps)
+    return scaled_step(W, V_corr, S_corr, lr, eps, sqrt, root_plus_eps)
 
 
 def first_moment(ops: AdamOps, v: Any, g: Any, beta1: float, beta2: float) -> Any:
     """V[k] = β1·V[k-1] + (1 − β1)·g."""
     b1, _ = ops.betas(beta1, beta2)
-    return _plain(b1 * v + (1 - b1) * g)
+    return plain(b1 * v + (1 - b1) * g)
 
 
 def second_moment(ops: AdamOps, s: Any, g: Any, beta1: float, beta2: float) -> Any:
     """S[k] = β2·S[k-1] + (1 − β2)·g²."""
     _, b2 = ops.betas(beta1, beta2)
-    return _plain(b2 * s + (1 - b2) * ops.square(g))
+    return plain(b2 * s + (1 - b2) * ops.square(g))
 
 
 def corrected(ops: AdamOps, moment: Any, k: int, beta1: float, beta2: float, which: int) -> Any:
     """moment / (1 − β^k), with β1 (which = 0) or β2 (which = 1)."""
     beta = ops.betas(beta1, beta2)[which]
-    return _plain(ops.bias_correct(moment, ops.bias_power(beta, k)))
+    return plain(ops.bias_correct(moment, ops.bias_power(beta, k)))
 
 
 def solve(params: AdamParams, tracer: Tracer) -> None:
@@ -353,54 +271,19 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
     b1, b2 = ops.betas(params.beta1, params.beta2)
     betas = {"beta1": params.beta1, "beta2": params.beta2}
     lr, eps, lam = params.lr, params.eps, params.weight_decay
-    B1, B2, LR, EPS, LAM = _num(b1), _num(b2), _num(lr), _num(eps), _num(lam)
+    LR, LAM = _num(lr), _num(lam)
     first = params.t - 1
-    start = f"step k = {first} (given)"
-    tracer.given(f"W[{first}]", _plain(params.W), group=start)
-    tracer.given(f"V[{first}]", _plain(params.V), group=start)
-    tracer.given(f"S[{first}]", _plain(params.S), group=start)
-    if params.amsgrad:
-        tracer.given(f"S_max[{first}]", _plain(params.S_max), group=start)
+    given = {"W": params.W, "V": params.V, "S": params.S}
+    start(tracer, first, {**given, "S_max": params.S_max} if params.amsgrad else given)
 
-    for n, g in enumerate(params.grads):
-        k = params.t + n
+    # L2 (not AdamW): the decay enters the gradient, so V and S see it
+    for k, group, grad in each_step(tracer, params.t, params.grads, 0.0 if params.decoupled else lam):
         p = k - 1
-        group = f"step k = {k}"
-        tracer.given(f"g[{k}]", _plain(g), group=group)
-        grad = f"g[{k}]"
-
-        if lam and not params.decoupled:  # L2: the decay enters the gradient, so V and S see it
-            tracer.step(
-                f"g_wd[{k}]",
-                f"g[{k}] + {LAM}·W[{p}]",
-                rf"g_{{{k}}} + {_tex_num(lam)}\, W_{{{p}}}",
-                [f"g[{k}]", f"W[{p}]"],
-                lambda ops, g, W, lam: _plain(g + lam * W),
-                data={"lam": lam},
-                group=group,
-            )
-            grad = f"g_wd[{k}]"
-
         v_prev, s_prev = ops.previous(f"V[{p}]", f"S[{p}]")
-        tracer.step(
-            f"V[{k}]",
-            f"{B1}·{v_prev} + (1 − {B1})·{grad}",
-            rf"{_tex_num(b1)}\, {_tex(v_prev)} + (1 - {_tex_num(b1)})\, {_tex(grad)}",
-            [v_prev, grad],
-            first_moment,
-            uses=("betas", "previous"),
-            data=betas,
-            group=group,
-        )
-        tracer.step(
-            f"S[{k}]",
-            f"{B2}·{s_prev} + (1 − {B2})·{grad}²",
-            rf"{_tex_num(b2)}\, {_tex(s_prev)} + (1 - {_tex_num(b2)})\, {_tex(grad)}^2",
-            [s_prev, grad],
-            second_moment,
-            uses=("betas", "square", "previous"),
-            data=betas,
-            group=group,
+        record_average(tracer, f"V[{k}]", b1, v_prev, grad, first_moment, uses=("betas", "previous"), data=betas, group=group)
+        record_average(
+            tracer, f"S[{k}]", b2, s_prev, grad, second_moment, uses=("betas", "square", "previous"), data=betas,
+            group=group, squared=True,
         )
         second = f"S[{k}]"
         if params.amsgrad:  # PyTorch: the maximum of the raw S so far, then bias-corrected
@@ -409,28 +292,17 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
                 f"max(S_max[{p}], S[{k}])",
                 rf"\max\left(S^{{\max}}_{{{p}}}, S_{{{k}}}\right)",
                 [f"S_max[{p}]", f"S[{k}]"],
-                lambda ops, m, s: _plain(np.maximum(m, s)),
+                lambda ops, m, s: plain(np.maximum(m, s)),
                 group=group,
             )
             second = f"S_max[{k}]"
-        tracer.step(
-            f"V_corr[{k}]",
-            f"V[{k}] / (1 − {B1}^{k})",
-            rf"\frac{{V_{{{k}}}}}{{1 - {_tex_num(b1)}^{{{k}}}}}",
-            [f"V[{k}]"],
-            corrected,
-            uses=("betas", "bias_correct", "bias_power"),
-            data={"k": k, **betas, "which": 0},
+        corrections = ("betas", "bias_correct", "bias_power")
+        record_bias_corrected(
+            tracer, f"V_corr[{k}]", f"V[{k}]", b1, k, corrected, uses=corrections, data={"k": k, **betas, "which": 0},
             group=group,
         )
-        tracer.step(
-            f"S_corr[{k}]",
-            f"{second} / (1 − {B2}^{k})",
-            rf"\frac{{{_tex(second)}}}{{1 - {_tex_num(b2)}^{{{k}}}}}",
-            [second],
-            corrected,
-            uses=("betas", "bias_correct", "bias_power"),
-            data={"k": k, **betas, "which": 1},
+        record_bias_corrected(
+            tracer, f"S_corr[{k}]", second, b2, k, corrected, uses=corrections, data={"k": k, **betas, "which": 1},
             group=group,
         )
         base = f"W[{p}]"
@@ -440,20 +312,15 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
                 f"W[{p}] − {LR}·{LAM}·W[{p}]",
                 rf"W_{{{p}}} - {_tex_num(lr)} \cdot {_tex_num(lam)}\, W_{{{p}}}",
                 [f"W[{p}]"],
-                lambda ops, W, lr, lam: _plain(W - lr * lam * W),
+                lambda ops, W, lr, lam: plain(W - lr * lam * W),
                 data={"lr": lr, "lam": lam},
                 group=group,
             )
             base = f"W_wd[{k}]"
-        tracer.step(
-            f"W[{k}]",
-            f"{base} − {LR}·V_corr[{k}] / (√S_corr[{k}] + {EPS})",
-            rf"{_tex(base)} - {_tex_num(lr)}\, \frac{{\hat{{V}}_{{{k}}}}}{{\sqrt{{\hat{{S}}_{{{k}}}}} + {_tex_num(eps)}}}",
-            [base, f"V_corr[{k}]", f"S_corr[{k}]"],
-            lambda ops, W, v, s, lr, eps: _plain(update(W, v, s, lr, eps, ops.sqrt)),
-            uses=("sqrt",),
-            data={"lr": lr, "eps": eps},
-            group=group,
+        record_adaptive(
+            tracer, f"W[{k}]", base, f"V_corr[{k}]", f"S_corr[{k}]",
+            lambda ops, W, v, s, lr, eps: plain(update(W, v, s, lr, eps, ops.sqrt)),
+            lr=lr, eps=eps, uses=("sqrt",), group=group,
         )
 
 
