@@ -179,6 +179,13 @@ def test_latex_sheet_of_the_bundled_problems_compiles(tmp_path):
 
 
 @needs_pdflatex
+def test_latex_sheet_of_every_example_compiles(tmp_path):
+    examples = PROBLEMS.parent / "examples"
+    assert len(list(examples.glob("*.yaml"))) >= 7  # one per solver of the rest of the unit
+    assert_compiles(sheet(str(examples), "--format", "latex"), tmp_path)
+
+
+@needs_pdflatex
 def test_latex_sheet_of_every_template_compiles(tmp_path):
     assert_compiles(sheet(*templates(tmp_path), "--format", "latex", "--digits", "6"), tmp_path)
 
