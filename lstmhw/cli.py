@@ -121,8 +121,8 @@ def lstm_forward(
     out: OutOpt = None,
 ) -> None:
     """The LSTM forward pass of a problem file; flags override x, h0, c0 and y."""
+    from lstmhw.files import problem_from_flags
     from lstmhw.literals import parse_literal
-    from lstmhw.problem import problem_from_document
     from lstmhw.render.dispatch import render_solutions
     from lstmhw.solvers import run
     from lstmhw.yamlio import load_yaml
@@ -136,16 +136,18 @@ def lstm_forward(
             path=("solver",),
             line=doc.line(("solver",)),
         )
+    given = []
     for key, text in (("x", x), ("h0", h0), ("c0", c0), ("y", y)):
         if text is not None:
             doc.data[key] = parse_literal(text, f"--{key}")
             doc.lines = {p: n for p, n in doc.lines.items() if p[:1] != (key,)}
+            given.append(key)
     if x is not None:
         # New inputs can change the number of steps: the file's `ask` may name steps that no
         # longer exist, so the default (every h[t], and mse with targets) is asked instead.
         doc.data.pop("ask", None)
         doc.data.pop("points", None)
-    render_solutions([run(problem_from_document(doc))], format, digits, out)
+    render_solutions([run(problem_from_flags(doc.data, doc=doc, given=given))], format, digits, out)
 
 
 @app.command()
@@ -431,7 +433,14 @@ def new(
         fail(f"unknown solver {solver!r}{did_you_mean(solver, list(SOLVERS))}, expected one of {', '.join(sorted(SOLVERS))}")
     if out and os.path.exists(out):
         fail(f"{out}: exists, expected a new file name (new never overwrites a problem file)")
-    emit(solver_module(solver).TEMPLATE, out)
+    template = solver_module(solver).TEMPLATE  # no fixed id: two templates in one folder never clash
+    folder = os.path.dirname(out) if out else ""
+    if folder:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            fail(f"{out}: cannot create the folder {folder}: {exc.strerror}")
+    emit(template, out)
 
 
 @app.command()
@@ -513,12 +522,35 @@ def _app_for(argv: list[str]) -> typer.Typer:
     return lean
 
 
+# Other names for an option, as papers and libraries write them: Kingma & Ba's step size α is
+# --lr, PyTorch's RMSprop alpha is --beta, SGD's momentum (μ) is --beta.
+OPTION_SYNONYMS = {
+    "adam": {"--alpha": "--lr", "--learning-rate": "--lr", "--m": "--V", "--v": "--S"},
+    "momentum": {"--mu": "--beta", "--momentum": "--beta", "--learning-rate": "--lr"},
+    "rmsprop": {"--alpha": "--beta", "--learning-rate": "--lr"},
+    "adagrad": {"--learning-rate": "--lr"},
+}
+
+
+def _unknown_option(exc: Any) -> str:
+    """``--alpha``: the option meant (a known synonym, else the closest), and the options there are."""
+    from lstmhw.errors import did_you_mean
+
+    options = [o for p in (exc.ctx.command.params if exc.ctx else []) for o in p.opts if o.startswith("--")]
+    options = [o for o in options if o != "--help"]
+    name = exc.ctx.command.name if exc.ctx else ""
+    synonym = OPTION_SYNONYMS.get(name, {}).get(exc.option_name)
+    hint = f" (did you mean '{synonym}'?)" if synonym in options else did_you_mean(exc.option_name, options)
+    listed = ", ".join(options) if len(options) <= 16 else ", ".join(options[:16]) + ", ..."
+    return f"no such option {exc.option_name}{hint}, expected one of {listed}"
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
-        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
     except ImportError:  # Typer before it vendored click
-        from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef]
+        from click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption  # type: ignore[no-redef]
     try:
         # standalone_mode=False: usage errors come back to us, to print as one line
         # rather than Typer's multi-line box.
@@ -528,6 +560,10 @@ def main() -> None:
         if help_text:
             sys.stdout.write(help_text + "\n")
         code = 0
+    except NoSuchOption as exc:
+        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "lstmhw"
+        sys.stderr.write(f"{command}: {_unknown_option(exc)} (see `{command} --help`)\n")
+        code = exc.exit_code
     except ClickException as exc:
         command = exc.ctx.command_path if getattr(exc, "ctx", None) else "lstmhw"
         sys.stderr.write(f"{command}: {exc.format_message()} (see `{command} --help`)\n")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from lstmhw.errors import LstmhwError
+from lstmhw.errors import LstmhwError, ValidationErrors
 from lstmhw.limits import MAX_FILES_PER_RUN
 from lstmhw.problem import Problem, load_problem, problem_from_document
 from lstmhw.yamlio import Document
@@ -57,6 +58,40 @@ def load_problems(paths: Sequence[str]) -> list[Problem]:
     return problems
 
 
-def problem_from_flags(data: dict[str, Any]) -> Problem:
-    """A problem built from command-line flags, validated like a file (errors name the flag)."""
-    return problem_from_document(Document(file=COMMAND_LINE, data=data))
+def problem_from_flags(data: dict[str, Any], doc: Document | None = None, given: Sequence[str] | None = None) -> Problem:
+    """A problem built from command-line flags, validated like a file; an error in a value a
+    flag gave names the flag (``--x: shape (1, 3), ...``), not a file.
+
+    ``doc``: the problem file the flags override (``lstmhw lstm-forward FILE --x ...``), whose
+    own errors keep naming the file; ``given``: the keys the flags set (default: all of ``data``).
+    """
+    document = doc if doc is not None else Document(file=COMMAND_LINE, data=data)
+    flagged = set(given if given is not None else data) - {"solver", "id"}
+    try:
+        return problem_from_document(document)
+    except ValidationErrors as exc:
+        raise ValidationErrors([_name_the_flag(e, flagged, doc is None) for e in exc.errors]) from None
+    except LstmhwError as exc:
+        raise _name_the_flag(exc, flagged, doc is None) from None
+
+
+def flag_of(key: str) -> str:
+    """The flag that sets a problem key: ``W_h`` → ``--W-h``, ``weight_decay`` → ``--weight-decay``."""
+    return "--" + key.replace("_", "-")
+
+
+_MISSING_KEY = re.compile(r"missing key '([^']+)'")
+
+
+def _name_the_flag(error: LstmhwError, flagged: set[str], only_flags: bool) -> LstmhwError:
+    """``error`` with the flag in place of the key path, where a flag gave that value."""
+    path = error.path
+    missing = _MISSING_KEY.fullmatch(error.message)
+    if only_flags and missing and not path:
+        flag = flag_of(missing.group(1))
+        return LstmhwError(f"{flag} is missing, expected a value for it (see --help)")
+    if path and str(path[0]) in flagged:
+        return LstmhwError(error.message, path=(flag_of(str(path[0])), *path[1:]))
+    if only_flags:
+        return LstmhwError(error.message, path=path)  # not a file: no "command line:" prefix
+    return error

@@ -291,6 +291,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \setcounter{MaxMatrixCols}{MAX_COLS}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
+% Long ids and words in text break at a space rather than run into the margin.
+\sloppy
 % The default OT1 font has no underscore or bullet: without these two lines
 % pdflatex falls back to TS1 fonts that only exist as METAFONT bitmaps.
 \DeclareTextCommand{\textunderscore}{OT1}{\leavevmode\kern.06em\vbox{\hrule width.3em}}

@@ -122,7 +122,7 @@ def solve(params: AdagradParams, tracer: Tracer) -> None:
 TEMPLATE = """\
 # One or more Adagrad steps (Duchi et al.; as torch.optim.Adagrad: ε outside the square root).
 # Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: adagrad
+# id: adagrad   # optional: without it the id is the file's name, so templates never clash
 title: Two Adagrad steps
 solver: adagrad
 lr: 0.1          # learning rate (> 0; default 0.01)

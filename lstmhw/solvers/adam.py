@@ -327,7 +327,7 @@ def solve(params: AdamParams, tracer: Tracer) -> None:
 TEMPLATE = """\
 # One or more Adam steps (Kingma & Ba, Algorithm 1; the same as torch.optim.Adam).
 # Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: adam
+# id: adam   # optional: without it the id is the file's name, so templates never clash
 title: One Adam step
 solver: adam
 lr: 0.1          # learning rate (> 0; default 0.001)

@@ -420,7 +420,7 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 TEMPLATE = """\
 # Gradient clipping.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: clip
+# id: clip   # optional: without it the id is the file's name, so templates never clash
 title: Clipping the gradients by their global norm
 solver: clip-grad
 grads: {W_h: [[3, -4]], W_x: [[1, 2]], b: [0.5]}   # named gradients: numbers, vectors or matrices

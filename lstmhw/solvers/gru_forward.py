@@ -345,7 +345,7 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
 
 TEMPLATE = """\
 # A GRU forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: gru
+# id: gru   # optional: without it the id is the file's name, so templates never clash
 title: GRU forward pass with an MSE loss
 solver: gru-forward
 # Weights per gate: u (update gate; `z` is accepted for it, as PyTorch and d2l write),

@@ -368,7 +368,7 @@ def _gradients(params: LstmParams, tracer: Tracer, U: dict[str, np.ndarray]) -> 
 TEMPLATE = """\
 # An LSTM forward pass, an MSE loss, and the gradients by backpropagation through time.
 # Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: lstm-bptt
+# id: lstm-bptt   # optional: without it the id is the file's name, so templates never clash
 title: LSTM backward pass
 solver: lstm-backward
 # Weights per gate: f (forget), i (input), o (output), c (candidate).

@@ -315,7 +315,7 @@ def solve(params: ClaimsParams, tracer: Tracer) -> None:
 TEMPLATE = """\
 # True/false claims about an LSTM, each decided by an experiment that is shown.
 # Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: claims
+# id: claims   # optional: without it the id is the file's name, so templates never clash
 title: LSTM true or false
 solver: lstm-claims
 claims:                            # label: claim id (the labels are what is asked and graded)

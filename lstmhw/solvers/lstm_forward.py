@@ -353,7 +353,7 @@ def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | N
 
 TEMPLATE = """\
 # An LSTM forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: lstm
+# id: lstm   # optional: without it the id is the file's name, so templates never clash
 title: LSTM forward pass with an MSE loss
 solver: lstm-forward
 # Weights per gate: f (forget), i (input), o (output), c (candidate).

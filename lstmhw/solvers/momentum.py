@@ -223,7 +223,7 @@ def solve(params: MomentumParams, tracer: Tracer) -> None:
 TEMPLATE = """\
 # One or more steps of gradient descent with momentum: Ng's average (ema) or torch.optim.SGD's heavy ball.
 # Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: momentum
+# id: momentum   # optional: without it the id is the file's name, so templates never clash
 title: Two steps of gradient descent with momentum
 solver: momentum
 lr: 0.1            # learning rate (> 0; default 0.001, as torch.optim.SGD)

@@ -171,7 +171,7 @@ def solve(params: MseParams, tracer: Tracer) -> None:
 
 TEMPLATE = """\
 # A mean squared error, term by term.  Check with: lstmhw check FILE
-id: loss
+# id: loss   # optional: without it the id is the file's name, so templates never clash
 title: MSE of two predictions
 solver: mse
 pred: [0.21741, -0.18988]   # predictions (a list, or one row per term)

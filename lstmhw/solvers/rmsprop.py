@@ -193,7 +193,7 @@ def solve(params: RMSpropParams, tracer: Tracer) -> None:
 TEMPLATE = """\
 # One or more RMSprop steps (as torch.optim.RMSprop: ε outside the square root).
 # Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: rmsprop
+# id: rmsprop   # optional: without it the id is the file's name, so templates never clash
 title: One RMSprop step
 solver: rmsprop
 lr: 0.01         # learning rate (> 0; default 0.01)

@@ -764,7 +764,7 @@ def _gradients(params: BpttParams, tracer: Tracer) -> None:
 
 TEMPLATE = """\
 # Backpropagation through time for a vanilla RNN.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: bptt
+# id: bptt   # optional: without it the id is the file's name, so templates never clash
 title: BPTT through a two-step RNN
 solver: rnn-bptt
 activation: tanh          # tanh (default) | sigmoid | sigmoid-centered (σ − 0.5) | relu | linear

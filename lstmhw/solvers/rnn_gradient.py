@@ -585,7 +585,7 @@ def _matrix_analysis(params: RnnParams, tracer: Tracer) -> None:
 TEMPLATE = """\
 # Vanishing/exploding gradients of a simple RNN h[m] = φ(W_h·h[m-1] + W_x·x[m] + b).
 # Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-id: rnn
+# id: rnn   # optional: without it the id is the file's name, so templates never clash
 title: Vanishing and exploding gradients
 solver: rnn-gradient
 activation: sigmoid-centered   # φ(z) = σ(z) − 0.5; also sigmoid, tanh, relu, linear
