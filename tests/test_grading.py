@@ -288,3 +288,29 @@ def test_an_exact_name_wins_over_a_near_one():
     # two asked names with the same plain form: neither is guessed
     answers, renamed = match_names({"v1": 1.0}, ["V[1]", "v_1"])
     assert renamed == {} and "V[1]" not in answers
+
+
+def test_within_is_the_tolerance_test_on_floats_and_arrays():
+    import numpy as np
+
+    from lstmhw.grading.verdicts import within
+    from lstmhw.problem import Tolerance
+
+    tol = Tolerance(rtol=1e-2, atol=1e-3)
+    assert within(0.5, 0.50605, tol) is True  # |a − r| = 0.00605 ≤ 0.001 + 0.01·0.50605
+    assert within(0.50605, 0.5, tol) is False  # rtol scales the reference, not the answer: 0.00605 > 0.006
+    assert within(0.5, 0.5062, tol) is False
+    assert within(1.7e308, float("inf"), tol) is False  # an infinite reference admits nothing
+    assert within(float("nan"), 1.0, tol) is False and within(1.0, float("nan"), tol) is False
+    # Arrays: elementwise, and broadcasting k answers against one reference row
+    a = np.array([[0.2174, 0.2], [0.2174, -0.2]])
+    assert within(a, np.array([[0.21741, 0.2]]), tol).tolist() == [[True, True], [True, False]]
+    assert within(np.array([1.0, 1e308]), np.array([1.0, np.inf]), tol).tolist() == [True, False]
+    # The plain-float path is the same IEEE arithmetic as the array one, boundary cases included
+    rng = np.random.default_rng(12)
+    r = np.concatenate([rng.normal(size=500), [0.0, -0.0, 1e-300, 1e300, 1.7e308, np.inf, -np.inf, np.nan]])
+    with np.errstate(all="ignore"):  # the answers made from inf and nan
+        near_the_edge = r + rng.choice([-1, 1], r.size) * (tol.atol + tol.rtol * np.abs(r)) * rng.uniform(0.999, 1.001, r.size)
+    for a in (near_the_edge, r, -r):
+        expected = within(a, r, tol)
+        assert [within(float(x), float(y), tol) for x, y in zip(a, r, strict=True)] == expected.tolist()

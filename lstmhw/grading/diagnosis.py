@@ -20,7 +20,7 @@ import numpy as np
 
 from lstmhw.errors import LstmhwError
 from lstmhw.grading.records import QuantityResult
-from lstmhw.grading.verdicts import _close, _upstream_answers
+from lstmhw.grading.verdicts import _close, _upstream_answers, within
 from lstmhw.mistakes import generic_candidates
 
 if TYPE_CHECKING:
@@ -157,12 +157,8 @@ class _Screen:
     def matches(self, value: Any, wrong: np.ndarray, tol: Tolerance) -> Iterator[tuple[str, str, bool, np.ndarray]]:
         if not self.labels:
             return
-        # _close(value, candidate) for every candidate at once: the same elementwise arithmetic.
-        r = self.values
-        a = np.asarray(value, dtype=float).reshape(1, -1)
-        with np.errstate(all="ignore"):
-            close = (np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r)
-        match = close & self.differs & wrong.reshape(1, -1)
+        # _close(value, candidate) for every candidate at once: within broadcasts the answer over the rows.
+        match = within(np.asarray(value, dtype=float).reshape(1, -1), self.values, tol) & self.differs & wrong.reshape(1, -1)
         for row in np.flatnonzero(match.any(axis=1)):
             yield (*self.labels[row], match[row])
 
@@ -185,10 +181,8 @@ def _screen(candidates: list[tuple[str, str, Any, bool]], expected: Any, tol: To
     values = np.array([np.asarray(c[2], dtype=float).reshape(-1) for c in kept], dtype=float).reshape(len(kept), n)
     # A candidate with an infinite or NaN element is dropped (it could match nothing there anyway).
     finite = np.isfinite(values).all(axis=1)
-    # ~_close(candidate, expected) for every candidate at once: the same elementwise arithmetic.
-    r = np.asarray(expected, dtype=float).reshape(1, n)
-    with np.errstate(all="ignore"):
-        differs = ~((np.abs(values - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r))
+    # ~_close(candidate, expected) for every candidate at once: within broadcasts the key over the rows.
+    differs = ~within(values, np.asarray(expected, dtype=float).reshape(1, n), tol)
     return _Screen([(c[0], c[1], c[3]) for c, ok in zip(kept, finite, strict=True) if ok], values[finite], differs[finite])
 
 

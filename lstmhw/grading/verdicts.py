@@ -1,8 +1,8 @@
 """Verdicts, one quantity at a time (SPEC §4).
 
 - :func:`_coerce`: a student's answer in the key's type and shape, or why it is invalid;
-- :func:`_close`: the tolerance test, ``|a − r| ≤ atol + rtol·|r|`` elementwise
-  (booleans and words by equality);
+- :func:`within`: the one tolerance test, ``|a − r| ≤ atol + rtol·|r|``; :func:`_close`
+  applies it to any two answers (booleans and words by equality);
 - :func:`_close_to_key`: right against the key or the key re-solved with hand rounding;
 - :func:`_ecf_chains` and :func:`_verdict_after_ecf`: error carried forward, and the
   verdict and proportional credit of an answer that missed the key;
@@ -33,8 +33,24 @@ CORRECT, CORRECT_ECF, INCORRECT, MISSING, INVALID = "correct", "correct-ecf", "i
 
 
 # --------------------------------------------------------------------------- tolerance
+def within(a: float | np.ndarray, r: float | np.ndarray, tol: Tolerance) -> bool | np.ndarray:
+    """Is ``a`` the reference ``r`` up to ``tol``: ``|a − r| ≤ atol + rtol·|r|``, with ``r`` finite.
+
+    Elementwise, with NumPy broadcasting, for arrays (and NumPy scalars: a NumPy bool);
+    two Python floats take a plain-float path (a bool), the same IEEE arithmetic in a
+    fraction of the time.  An infinite ``r`` (a chain that overflowed) is never within:
+    rtol·∞ would admit any answer.  A NaN on either side is never within.
+    """
+    if type(a) is float and type(r) is float:
+        return abs(a - r) <= tol.atol + tol.rtol * abs(r) and math.isfinite(r)
+    with np.errstate(all="ignore"):  # inf − inf is NaN, which is not within: no warning needed
+        return (np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r)
+
+
 def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
-    """Elementwise: |a − r| ≤ atol + rtol·|r| for numbers, equality for booleans and words."""
+    """Elementwise and flat: :func:`within` for numbers, equality for booleans and words."""
+    if type(answer) is float and type(candidate) is float:  # two scalars, as most quantities are: no NumPy until the result
+        return np.array([within(answer, candidate, tol)])
     if isinstance(answer, (bool, str)) or isinstance(candidate, (bool, str, np.bool_)):
         return np.array([answer == candidate])
     a = np.asarray(answer, dtype=float)
@@ -42,13 +58,9 @@ def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
     if a.shape != r.shape:
         return np.zeros(a.size, dtype=bool)
     if a.size == 1:
-        # One number, the common case: the same test in Python floats (IEEE doubles, as in
-        # NumPy), a tenth of the time of the array expression below.
-        x, y = a.item(), r.item()
-        return np.array([abs(x - y) <= tol.atol + tol.rtol * abs(y) and math.isfinite(y)])
-    with np.errstate(all="ignore"):
-        # An infinite candidate (a chain that overflowed) matches nothing: rtol·∞ would admit any answer.
-        return ((np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r)).reshape(-1)
+        # One number, the common case: within's Python-float path, a tenth of the time of its array one.
+        return np.array([within(a.item(), r.item(), tol)])
+    return within(a, r, tol).reshape(-1)
 
 
 def _close_to_key(kp: KeyProblem, q: str, value: Any) -> np.ndarray:
