@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from lstmhw.errors import LstmhwError
-from lstmhw.grading.diagnosis import _diagnose, _mistaken_from_own_values
-from lstmhw.grading.records import QuantityResult, SubmissionResult
+from lstmhw.grading.diagnosis import OwnChains, _diagnose, _Screen
+from lstmhw.grading.records import MistakenChain, PatchedOps, QuantityResult, SubmissionResult
 from lstmhw.grading.verdicts import (
     CORRECT,
     HAND_ROUNDING_DECIMALS,
@@ -98,14 +98,14 @@ class KeyProblem:
         return traces
 
     @cached_property
-    def mistaken(self) -> list[tuple[str, str, Trace]]:
+    def mistaken(self) -> list[MistakenChain]:
         """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
-        return mistake_traces(self.problem)
+        return [MistakenChain(mistake_id, message, trace) for mistake_id, message, trace in mistake_traces(self.problem)]
 
     @cached_property
-    def patched(self) -> list[tuple[str, Any, Any]]:
-        """(mistake id, variant, ops with the mistake) for every mistake that applies: made once per key."""
-        return list(patched_ops(self.ops))
+    def patched(self) -> list[PatchedOps]:
+        """The ops with each mistake that applies patched in: made once per key."""
+        return [PatchedOps(mistake_id, variant.message, ops) for mistake_id, variant, ops in patched_ops(self.ops)]
 
     @cached_property
     def graded(self) -> OrderedDict[Any, tuple[dict[str, QuantityResult], int]]:
@@ -114,8 +114,9 @@ class KeyProblem:
         return OrderedDict()
 
     @cached_property
-    def screens(self) -> dict[str, Any]:
-        """Per quantity: the diagnosis candidates that are the same for every student, screened once."""
+    def screens(self) -> dict[str, tuple[_Screen | None, _Screen | None]]:
+        """Per quantity: the diagnosis candidates that are the same for every student, screened once
+        (the mistaken whole chains, the generic mistakes; None for booleans and words)."""
         return {}
 
     @cached_property
@@ -337,16 +338,9 @@ def _settle(
 ) -> None:
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
-    memo: list[list[tuple[str, str, Trace]]] = []
-
-    def own_mistaken() -> list[tuple[str, str, Trace]]:
-        """Computed at most once per student and problem, and only if a diagnosis needs it."""
-        if not memo:
-            memo.append(_mistaken_from_own_values(kp, overrides))
-        return memo[0]
-
+    own = OwnChains(kp, overrides)
     for q in pending:
         result, wrong = _verdict_after_ecf(kp, q, coerced[q], overrides, ecf_chains)
         if result.verdict == INCORRECT and options.diagnose:
-            _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own_mistaken, result)
+            _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result)
         results[q] = result

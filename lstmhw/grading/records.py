@@ -1,17 +1,26 @@
 """The records grading hands around.
 
 - :class:`SubmissionResult` and :class:`QuantityResult`: what grading found, as the
-  reports (:mod:`lstmhw.render.report`) show it.
+  reports (:mod:`lstmhw.render.report`) show it;
+- :class:`MistakenChain`, :class:`PatchedOps`, :class:`Candidate` and :class:`Match`:
+  what the diagnosis passes between its steps, named instead of positional tuples.
+  They are made in the diagnosis loops, so they are slotted (cheaper to make and read).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lstmhw.trace import Trace
 
 
 @dataclass
 class QuantityResult:
+    # Not slotted: grading's memo copies a result field by field through its __dict__.
     quantity: str
     verdict: str
     answer: Any
@@ -38,3 +47,39 @@ class SubmissionResult:
 
     def problem_score(self, problem_id: str) -> float:
         return sum(r.points for r in self.problems.get(problem_id, {}).values())
+
+
+@dataclass(slots=True)
+class MistakenChain:
+    """A problem's whole chain re-run with one catalogued mistake."""
+
+    mistake_id: str
+    message: str
+    trace: Trace
+
+
+@dataclass(slots=True)
+class PatchedOps:
+    """A solver's operations with one catalogued mistake patched in, to re-run from a student's values."""
+
+    mistake_id: str
+    message: str
+    ops: Any
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A value some known mistake gives for a quantity: what a wrong answer is compared with."""
+
+    mistake_id: str
+    message: str
+    value: Any
+    specific: bool  # from this problem's own chain (a catalogued mistake), not a generic slip (sign, decimal point)
+
+
+@dataclass(slots=True)
+class Match:
+    """A candidate that reproduces some of a wrong answer's elements."""
+
+    candidate: Candidate
+    where: np.ndarray  # flat booleans: the wrong elements it reproduces
