@@ -314,3 +314,51 @@ def test_within_is_the_tolerance_test_on_floats_and_arrays():
     for a in (near_the_edge, r, -r):
         expected = within(a, r, tol)
         assert [within(float(x), float(y), tol) for x, y in zip(a, r, strict=True)] == expected.tolist()
+
+
+def test_a_grader_bug_on_one_submission_is_an_internal_error_row_and_exit_3(tmp_path, monkeypatch):
+    """The other submissions are graded; the one lstmhw failed on is an error row marked internal; exit 3 (over 1)."""
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from lstmhw import batch
+    from lstmhw.cli import app
+
+    seeds = FIXTURES / "seeds"
+    shutil.copy(seeds / "abuitano.yaml", tmp_path)
+    shutil.copy(seeds / "abuitano.yaml", tmp_path / "unlucky.yaml")  # the one the grader fails on
+    shutil.copy(seeds / "student000.yaml", tmp_path)
+    (tmp_path / "unreadable.yaml").write_text("answers: [1, 2\n")
+    real = batch.grade_submission
+
+    def grader(key, submission, *args, **kwargs):
+        if submission.file.endswith("unlucky.yaml"):
+            raise KeyError("h[9]")
+        return real(key, submission, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "grade_submission", grader)
+    three = [str(tmp_path / f"{name}.yaml") for name in ("abuitano", "unlucky", "student000")]
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["grade", P4, *three, "--format", "json"])
+    assert result.exit_code == 3, (result.output, result.exception)
+    rows = {os.path.basename(row["file"])[:-5]: row for row in json.loads(result.stdout)["submissions"]}
+    assert [rows[s]["status"] for s in ("abuitano", "unlucky", "student000")] == ["graded", "error", "graded"]
+    assert rows["abuitano"]["score"] == 3 and "internal" not in rows["abuitano"]
+    assert rows["unlucky"]["internal"] is True and rows["unlucky"]["score"] == 0
+    assert rows["unlucky"]["error"] == f"{three[1]}: internal error of lstmhw: KeyError: 'h[9]' (please report it)"
+
+    # an unreadable submission as well: still 3, which outranks 1
+    result = runner.invoke(app, ["grade", P4, *three, str(tmp_path / "unreadable.yaml"), "--format", "csv"])
+    assert result.exit_code == 3
+    statuses = [line.split(",")[2] for line in result.stdout.splitlines()[1:]]
+    assert statuses == ["graded", "error", "graded", "error"]
+    # the student is not told their file could not be read
+    result = runner.invoke(app, ["grade", P4, three[1], "--format", "gradescope"])
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["output"].startswith("Your submission could not be graded (a bug of the grader")
+    # without the bug, the same batch is exit 1
+    monkeypatch.setattr(batch, "grade_submission", real)
+    assert runner.invoke(app, ["grade", P4, *three, str(tmp_path / "unreadable.yaml"), "--format", "csv"]).exit_code == 1

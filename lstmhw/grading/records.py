@@ -44,6 +44,7 @@ class SubmissionResult:
     max_score: float
     problems: dict[str, dict[str, QuantityResult]] = field(default_factory=dict)
     variant: int | None = None
+    internal: bool = False  # an error row because lstmhw itself failed on this submission (a bug), not its input
 
     def problem_score(self, problem_id: str) -> float:
         return sum(r.points for r in self.problems.get(problem_id, {}).values())
