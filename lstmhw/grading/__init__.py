@@ -301,7 +301,7 @@ def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options
     problem, tol = kp.problem, kp.tol
     results: dict[str, QuantityResult] = {}
     coerced: dict[str, Any] = {}
-    pending: list[str] = []  # numeric/boolean answers not yet settled as correct
+    pending: dict[str, np.ndarray] = {}  # numeric/boolean answers not yet settled as correct: where they are right
     for q in problem.ask:
         expected, max_points = kp.expected(q), problem.points_for(q)
         if q not in raw_answers or raw_answers[q] is None:
@@ -315,11 +315,12 @@ def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options
         if np.shape(value) != np.shape(expected):  # transposed matrix
             results[q] = _grade_transposed(q, value, expected, max_points, tol, options)
             continue
-        if _close_to_key(kp, q, value).all():
+        ok_key = _close_to_key(kp, q, value)
+        if ok_key.all():
             results[q] = QuantityResult(q, CORRECT, _as_given(raw_answers[q]), _plain(expected), max_points, max_points)
         else:
             results[q] = None  # type: ignore[assignment]
-            pending.append(q)
+            pending[q] = ok_key
     if pending:
         overrides = {q: v for q, v in coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
         _settle(kp, pending, coerced, overrides, results, options)
@@ -330,7 +331,7 @@ def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options
 
 def _settle(
     kp: KeyProblem,
-    pending: list[str],
+    pending: dict[str, np.ndarray],
     coerced: dict[str, Any],
     overrides: dict[str, Any],
     results: dict[str, QuantityResult],
@@ -339,8 +340,8 @@ def _settle(
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
     own = OwnChains(kp, overrides)
-    for q in pending:
-        result, wrong = _verdict_after_ecf(kp, q, coerced[q], overrides, ecf_chains)
+    for q, ok_key in pending.items():
+        result, wrong = _verdict_after_ecf(kp, q, coerced[q], ok_key, overrides, ecf_chains)
         if result.verdict == INCORRECT and options.diagnose:
             _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result)
         results[q] = result

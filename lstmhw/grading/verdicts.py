@@ -161,14 +161,14 @@ def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> list[Trace]:
 
 
 def _verdict_after_ecf(
-    kp: KeyProblem, q: str, value: Any, overrides: dict[str, Any], ecf_chains: list[Trace]
+    kp: KeyProblem, q: str, value: Any, ok_key: np.ndarray, overrides: dict[str, Any], ecf_chains: list[Trace]
 ) -> tuple[QuantityResult, np.ndarray]:
-    """The verdict on an answer that missed the key: correct-ecf where it follows from the
-    student's own earlier answers (``ecf_chains``, empty without ECF), else incorrect, with
-    per-element credit.  Returns the result and its wrong elements (flat booleans)."""
+    """The verdict on an answer that missed the key (right only where ``ok_key``, from
+    :func:`_close_to_key`): correct-ecf where it follows from the student's own earlier answers
+    (``ecf_chains``, empty without ECF), else incorrect, with per-element credit.  Returns the
+    result and its wrong elements (flat booleans)."""
     problem, tol = kp.problem, kp.tol
     expected, max_points = kp.expected(q), problem.points_for(q)
-    ok_key = _close_to_key(kp, q, value)
     ok_ecf = np.zeros_like(ok_key)
     used: dict[str, Any] = {}
     if ecf_chains:
