@@ -28,6 +28,7 @@ def submission_files(paths: Sequence[str]) -> list[str]:
 
 
 def grade_all(key: Key, files: Sequence[str]) -> list[SubmissionResult]:
+    """A result per file, in order: graded, or an error row (the file's own, or lstmhw's: ``internal``)."""
     results = []
     for file in files:
         submission = Submission(file=file, student=os.path.splitext(os.path.basename(file))[0])
@@ -36,9 +37,11 @@ def grade_all(key: Key, files: Sequence[str]) -> list[SubmissionResult]:
             results.append(grade_submission(key, submission))
         except LstmhwError as exc:  # one bad submission never stops the batch
             results.append(_error_row(submission, str(exc), key))
-        except Exception as exc:  # nor does a bug it trips: everyone else is still graded
-            message = f"{file}: internal error while grading ({type(exc).__name__}: {exc}); please report it"
-            results.append(_error_row(submission, " ".join(message.split()), key))
+        except Exception as exc:  # nor does a bug it trips: everyone else is still graded, and the exit code says so
+            message = f"{file}: internal error of lstmhw: {type(exc).__name__}: {exc} (please report it)"
+            row = _error_row(submission, " ".join(message.split()), key)  # one line, as every error
+            row.internal = True
+            results.append(row)
     return results
 
 
@@ -57,8 +60,8 @@ def grade_files(
     digits: int = 4,
     out: str | None = None,
     out_dir: str | None = None,
-) -> int:
-    """Grade and write the report; returns how many submissions could not be read."""
+) -> list[SubmissionResult]:
+    """Grade and write the report; returns the results (the CLI's exit code follows from them)."""
     from lstmhw.render import report
 
     key = Key(load_problems([key_path]), Options(rtol=rtol, atol=atol))
@@ -91,7 +94,7 @@ def grade_files(
             emit(buffer.getvalue(), out)
         else:
             report.render_table(results, key.ids, details, digits, make_console())
-    return sum(1 for r in results if r.status == "error")
+    return results
 
 
 def _safe_name(student: str) -> str:

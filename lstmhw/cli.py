@@ -394,7 +394,7 @@ def grade(
         Optional[str], typer.Option("--out-dir", help="gradescope: write DIR/<student>/results.json per submission.")
     ] = None,
 ) -> None:
-    """Grade submissions against a key. Exit 0: all graded; 1: some could not be read."""
+    """Grade submissions against a key. Exit 0: all graded; 1: some could not be read; 3: lstmhw failed on some."""
     from lstmhw.batch import grade_files
     from lstmhw.errors import EXIT_SOME_UNREADABLE
     from lstmhw.render.report import REPORT_FORMATS
@@ -406,10 +406,13 @@ def grade(
             fail(f"{flag}: {value}, expected a finite number ≥ 0")
     if out_dir and format != "gradescope":
         fail("--out-dir goes with --format gradescope")
-    unreadable = grade_files(
+    results = grade_files(
         key, submissions, format, details=details, rtol=rtol, atol=atol, digits=digits, out=out, out_dir=out_dir
     )
-    if unreadable:
+    # The report is written either way; a bug of ours on some submission outranks unreadable ones.
+    if any(r.internal for r in results):
+        raise typer.Exit(EXIT_INTERNAL)
+    if any(r.status == "error" for r in results):
         raise typer.Exit(EXIT_SOME_UNREADABLE)
 
 

@@ -269,3 +269,77 @@ def test_an_exact_name_wins_over_a_near_one():
     # two asked names with the same plain form: neither is guessed
     answers, renamed = match_names({"v1": 1.0}, ["V[1]", "v_1"])
     assert renamed == {} and "V[1]" not in answers
+
+
+def test_within_is_the_tolerance_test_on_floats_and_arrays():
+    import numpy as np
+
+    from lstmhw.grading.verdicts import within
+    from lstmhw.problem import Tolerance
+
+    tol = Tolerance(rtol=1e-2, atol=1e-3)
+    assert within(0.5, 0.50605, tol) is True  # |a − r| = 0.00605 ≤ 0.001 + 0.01·0.50605
+    assert within(0.50605, 0.5, tol) is False  # rtol scales the reference, not the answer: 0.00605 > 0.006
+    assert within(0.5, 0.5062, tol) is False
+    assert within(1.7e308, float("inf"), tol) is False  # an infinite reference admits nothing
+    assert within(float("nan"), 1.0, tol) is False and within(1.0, float("nan"), tol) is False
+    # Arrays: elementwise, and broadcasting k answers against one reference row
+    a = np.array([[0.2174, 0.2], [0.2174, -0.2]])
+    assert within(a, np.array([[0.21741, 0.2]]), tol).tolist() == [[True, True], [True, False]]
+    assert within(np.array([1.0, 1e308]), np.array([1.0, np.inf]), tol).tolist() == [True, False]
+    # The plain-float path is the same IEEE arithmetic as the array one, boundary cases included
+    rng = np.random.default_rng(12)
+    r = np.concatenate([rng.normal(size=500), [0.0, -0.0, 1e-300, 1e300, 1.7e308, np.inf, -np.inf, np.nan]])
+    with np.errstate(all="ignore"):  # the answers made from inf and nan
+        near_the_edge = r + rng.choice([-1, 1], r.size) * (tol.atol + tol.rtol * np.abs(r)) * rng.uniform(0.999, 1.001, r.size)
+    for a in (near_the_edge, r, -r):
+        expected = within(a, r, tol)
+        assert [within(float(x), float(y), tol) for x, y in zip(a, r, strict=True)] == expected.tolist()
+
+
+def test_a_grader_bug_on_one_submission_is_an_internal_error_row_and_exit_3(tmp_path, monkeypatch):
+    """The other submissions are graded; the one lstmhw failed on is an error row marked internal; exit 3 (over 1)."""
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from lstmhw import batch
+    from lstmhw.cli import app
+
+    seeds = FIXTURES / "seeds"
+    shutil.copy(seeds / "abuitano.yaml", tmp_path)
+    shutil.copy(seeds / "abuitano.yaml", tmp_path / "unlucky.yaml")  # the one the grader fails on
+    shutil.copy(seeds / "student000.yaml", tmp_path)
+    (tmp_path / "unreadable.yaml").write_text("answers: [1, 2\n")
+    real = batch.grade_submission
+
+    def grader(key, submission, *args, **kwargs):
+        if submission.file.endswith("unlucky.yaml"):
+            raise KeyError("h[9]")
+        return real(key, submission, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "grade_submission", grader)
+    three = [str(tmp_path / f"{name}.yaml") for name in ("abuitano", "unlucky", "student000")]
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["grade", P4, *three, "--format", "json"])
+    assert result.exit_code == 3, (result.output, result.exception)
+    rows = {os.path.basename(row["file"])[:-5]: row for row in json.loads(result.stdout)["submissions"]}
+    assert [rows[s]["status"] for s in ("abuitano", "unlucky", "student000")] == ["graded", "error", "graded"]
+    assert rows["abuitano"]["score"] == 3 and "internal" not in rows["abuitano"]
+    assert rows["unlucky"]["internal"] is True and rows["unlucky"]["score"] == 0
+    assert rows["unlucky"]["error"] == f"{three[1]}: internal error of lstmhw: KeyError: 'h[9]' (please report it)"
+
+    # an unreadable submission as well: still 3, which outranks 1
+    result = runner.invoke(app, ["grade", P4, *three, str(tmp_path / "unreadable.yaml"), "--format", "csv"])
+    assert result.exit_code == 3
+    statuses = [line.split(",")[2] for line in result.stdout.splitlines()[1:]]
+    assert statuses == ["graded", "error", "graded", "error"]
+    # the student is not told their file could not be read
+    result = runner.invoke(app, ["grade", P4, three[1], "--format", "gradescope"])
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["output"].startswith("Your submission could not be graded (a bug of the grader")
+    # without the bug, the same batch is exit 1
+    monkeypatch.setattr(batch, "grade_submission", real)
+    assert runner.invoke(app, ["grade", P4, *three, str(tmp_path / "unreadable.yaml"), "--format", "csv"]).exit_code == 1

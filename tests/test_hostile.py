@@ -579,10 +579,10 @@ def test_a_bug_in_one_submission_costs_no_one_else(tmp_path, monkeypatch):
 
     monkeypatch.setattr(batch, "grade_submission", buggy)
     result, _ = cli("grade", str(PROBLEMS), str(subs), "--format", "json")
-    assert result.exit_code == 1 and result.stderr == ""
+    assert result.exit_code == 3 and result.stderr == ""
     rows = _by_stem(json.loads(result.stdout))
-    assert rows["unlucky"]["status"] == "error"
-    assert rows["unlucky"]["error"] == f"{subs / 'unlucky.yaml'}: internal error while grading (ZeroDivisionError: a bug); please report it"
+    assert rows["unlucky"]["status"] == "error" and rows["unlucky"]["internal"] is True
+    assert rows["unlucky"]["error"] == f"{subs / 'unlucky.yaml'}: internal error of lstmhw: ZeroDivisionError: a bug (please report it)"
     assert rows["abuitano"]["status"] == rows["student000"]["status"] == "graded"
     assert rows["abuitano"]["score"] > 0
 

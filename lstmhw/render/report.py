@@ -52,6 +52,8 @@ def result_data(result: SubmissionResult) -> dict[str, Any]:
     }
     if result.variant is not None:
         data["variant"] = result.variant
+    if result.internal:
+        data["internal"] = True
     return data
 
 
@@ -162,7 +164,9 @@ def render_gradescope(result: SubmissionResult, digits: int = 4) -> str:
                 }
             )
     data: dict[str, Any] = {"score": _num(round(result.score, 6)), "tests": tests}
-    if result.status != "graded":
+    if result.internal:
+        data["output"] = f"Your submission could not be graded (a bug of the grader, not your doing): {result.error}"
+    elif result.status != "graded":
         data["output"] = f"Your submission could not be read: {result.error}"
     return dumps(data)
 

@@ -1,0 +1,347 @@
+"""Grading answers against a key, the way a careful human grader does (SPEC §4).
+
+For each asked quantity, in order:
+
+1. **correct**: every element within ``atol + rtol·|r|`` of the key, or of the
+   key re-solved with every intermediate rounded to 2, 3 or 4 decimals (a
+   student working on paper);
+2. **correct-ecf**: wrong against the key, but right when the solver is re-run
+   with the student's own earlier answers substituted (error carried forward);
+3. **incorrect**, with a ``diagnosis`` when a catalogued mistake reproduces the
+   answer — re-running the whole chain with the mistake (computed once per key)
+   or re-running it from the student's own earlier values;
+4. **missing** / **invalid** (unreadable, or the wrong shape).
+
+Matrices are judged element by element with proportional credit.  Everything
+that depends only on the key (its trace, the rounded chains, the mistaken
+chains) is computed once per key in :class:`KeyProblem`, not per student.
+
+This module holds the key (:class:`Key`, :class:`KeyProblem`, :class:`Options`) and
+the grading of a submission and of a problem; the package's other modules hold the
+parts: :mod:`~lstmhw.grading.verdicts` (coercing answers, the tolerance test, hand
+rounding, ECF, per-quantity verdicts), :mod:`~lstmhw.grading.diagnosis` (naming the
+mistake) and :mod:`~lstmhw.grading.records` (the result records).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from lstmhw.errors import LstmhwError
+from lstmhw.grading.diagnosis import OwnChains, _diagnose, _Screen
+from lstmhw.grading.records import MistakenChain, PatchedOps, QuantityResult, SubmissionResult
+from lstmhw.grading.verdicts import (
+    CORRECT,
+    HAND_ROUNDING_DECIMALS,
+    INCORRECT,
+    INVALID,
+    MISSING,
+    _as_given,
+    _close_to_key,
+    _coerce,
+    _ecf_chains,
+    _grade_transposed,
+    _plain,
+    _verdict_after_ecf,
+)
+from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
+from lstmhw.mistakes import mistake_traces, patched_ops
+from lstmhw.problem import Problem, Tolerance
+from lstmhw.reruns import Reruns
+from lstmhw.solvers import run, solver_module
+from lstmhw.submission import Submission
+from lstmhw.trace import Trace
+
+__all__ = [
+    "Key", "KeyProblem", "Options", "QuantityResult", "SubmissionResult", "grade_problem", "grade_submission", "match_names"
+]
+
+
+@dataclass
+class Options:
+    rtol: float | None = None  # overrides every problem's tolerance when given
+    atol: float | None = None
+    ecf: bool = True
+    diagnose: bool = True
+
+
+class KeyProblem:
+    """One problem of the key with everything that does not depend on the student."""
+
+    def __init__(self, problem: Problem, options: Options) -> None:
+        self.problem = problem
+        self.trace: Trace = run(problem)
+        base = problem.tolerance
+        self.tol = Tolerance(
+            rtol=options.rtol if options.rtol is not None else base.rtol,
+            atol=options.atol if options.atol is not None else base.atol,
+        )
+        self.ops = solver_module(problem.solver).OPS
+        self.max_score = sum(problem.points_for(q) for q in problem.ask)
+
+    @cached_property
+    def rounded(self) -> list[Trace]:
+        traces = []
+        with np.errstate(all="ignore"):
+            for decimals in HAND_ROUNDING_DECIMALS:
+                try:
+                    traces.append(run(self.problem, decimals=decimals))
+                except (ArithmeticError, ValueError, LstmhwError):
+                    continue  # a chain rounding makes degenerate (÷0) is not one a student took
+        return traces
+
+    @cached_property
+    def mistaken(self) -> list[MistakenChain]:
+        """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
+        return [MistakenChain(mistake_id, message, trace) for mistake_id, message, trace in mistake_traces(self.problem)]
+
+    @cached_property
+    def patched(self) -> list[PatchedOps]:
+        """The ops with each mistake that applies patched in: made once per key."""
+        return [PatchedOps(mistake_id, variant.message, ops) for mistake_id, variant, ops in patched_ops(self.problem.solver)]
+
+    @cached_property
+    def graded(self) -> OrderedDict[Any, tuple[dict[str, QuantityResult], int]]:
+        """Results (and their rough size) by the exact answers that earned them (see :func:`grade_problem`)."""
+        self.graded_bytes = 0
+        return OrderedDict()
+
+    @cached_property
+    def screens(self) -> dict[str, tuple[_Screen | None, _Screen | None]]:
+        """Per quantity: the diagnosis candidates that are the same for every student, screened once
+        (the mistaken whole chains, the generic mistakes; None for booleans and words)."""
+        return {}
+
+    @cached_property
+    def reruns(self) -> Reruns:
+        """The solver re-run from students' own values: remembered across students, incremental."""
+        return Reruns(self.problem)
+
+    def expected(self, quantity: str) -> Any:
+        return self.trace.value(quantity)
+
+
+class Key:
+    """The answer key: problems by id, and their variants on demand."""
+
+    def __init__(self, problems: Sequence[Problem], options: Options) -> None:
+        self.options = options
+        self.problems = {p.id: KeyProblem(p, options) for p in problems}
+        self.ids = list(self.problems)
+        self._variants: dict[int, Key] = {}
+
+    @property
+    def max_score(self) -> float:
+        return sum(kp.max_score for kp in self.problems.values())
+
+    def for_variant(self, seed: int | None) -> "Key":
+        if seed is None:
+            return self
+        if seed not in self._variants:
+            from lstmhw.variant import variant_problem
+
+            variants = [variant_problem(kp.problem, seed) for kp in self.problems.values()]
+            for original, variant in zip(self.ids, variants, strict=True):
+                variant.id = original  # answers are keyed by the original ids
+            self._variants[seed] = Key(variants, self.options)
+        return self._variants[seed]
+
+
+# --------------------------------------------------------------------------- grading
+def grade_submission(key: Key, submission: Submission, options: Options | None = None) -> SubmissionResult:
+    """Grade every asked quantity of every key problem for one submission."""
+    options = options or key.options
+    if submission.error is not None:
+        return SubmissionResult(submission.student, submission.file, "error", submission.error, 0.0, key.max_score)
+    try:
+        graded_key = key.for_variant(submission.variant)
+    except LstmhwError as exc:
+        return SubmissionResult(
+            submission.student, submission.file, "error", f"variant {submission.variant}: {exc}", 0.0, key.max_score
+        )
+    problems = {}
+    for pid, kp in graded_key.problems.items():
+        answers, renamed = match_names(submission.answers.get(pid, {}), kp.problem.ask)
+        problems[pid] = grade_problem(kp, answers, options)
+        for quantity, written in renamed.items():
+            problems[pid][quantity].read_from = written
+    score = sum(r.points for results in problems.values() for r in results.values())
+    return SubmissionResult(
+        submission.student, submission.file, "graded", None, score, graded_key.max_score, problems, submission.variant
+    )
+
+
+def _plain_name(name: str) -> str:
+    """``h[1]``, ``H1`` and ``h_1`` all become ``h1``: what a name says without its punctuation."""
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def match_names(answers: dict[str, Any], asked: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Answers under the asked names, reading ``h1`` or ``H[1]`` as ``h[1]`` when that is unambiguous.
+
+    A careful grader reads the student's ``h1`` as h[1] instead of marking it missing.
+    Only a name that is not itself asked, whose plain form matches exactly one asked
+    quantity that has no answer of its own, is read this way.  Returns the answers and
+    {quantity: the name the student wrote}.
+    """
+    unanswered = [q for q in asked if q not in answers]
+    if not unanswered:
+        return answers, {}
+    by_plain: dict[str, list[str]] = {}
+    for q in asked:
+        by_plain.setdefault(_plain_name(q), []).append(q)
+    matched = dict(answers)
+    renamed: dict[str, str] = {}
+    for written in answers:
+        if written in asked:
+            continue
+        candidates = by_plain.get(_plain_name(written), [])
+        if len(candidates) == 1 and candidates[0] in unanswered and candidates[0] not in renamed:
+            matched[candidates[0]] = answers[written]
+            renamed[candidates[0]] = written
+    return matched, renamed
+
+
+def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:
+    """Every asked quantity of one problem; the same answers are graded once per key.
+
+    Students who write the same answers get the same verdicts (a class repeats itself: the
+    right answer to every digit, the same rounding, the same mistake), so results are
+    remembered per key problem under the exact answers and options, and each student gets
+    their own copy. Bounded: answers of many numbers are not remembered, and the results
+    remembered per key problem hold about GRADED_MEMO_BYTES at most (oldest first out).
+    """
+    memo_key = _answers_key(kp, raw_answers, options)
+    if memo_key is None:
+        return _grade_problem(kp, raw_answers, options)
+    found = kp.graded.get(memo_key)
+    if found is not None:
+        kp.graded.move_to_end(memo_key)
+        return {q: _copy_result(r) for q, r in found[0].items()}
+    results = _grade_problem(kp, raw_answers, options)
+    size = sum(_result_size(r) for r in results.values())
+    kp.graded[memo_key] = ({q: _copy_result(r) for q, r in results.items()}, size)
+    kp.graded_bytes += size
+    while kp.graded_bytes > GRADED_MEMO_BYTES and len(kp.graded) > 1:
+        kp.graded_bytes -= kp.graded.popitem(last=False)[1][1]
+    return results
+
+
+GRADED_MEMO_BYTES = 16 * 1024 * 1024  # roughly, results remembered per key problem
+GRADED_MEMO_NUMBERS = 256  # answers with more numbers than this (big matrices) are not remembered
+
+
+def _result_size(result: QuantityResult) -> int:
+    """Roughly the bytes a remembered result holds: its values and per-element verdicts."""
+    return (
+        600
+        + 40 * (int(np.size(result.expected)) if isinstance(result.expected, list) else 1)
+        + 250 * len(result.elements or ())
+    )
+
+
+class _Unremembered(Exception):
+    pass
+
+
+def _answers_key(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> Any:
+    """The exact answers to the asked quantities and every option, hashable; None if not remembered."""
+    try:
+        count = [0]
+        answers = tuple((q, _frozen(raw_answers[q], count)) for q in kp.problem.ask if q in raw_answers)
+        key = (tuple(vars(options).items()), answers)
+        hash(key)
+    except (_Unremembered, TypeError):
+        return None
+    return key
+
+
+def _frozen(value: Any, count: list[int]) -> Any:
+    """A raw YAML answer as a hashable value that tells apart everything grading could (1 from 1.0, 0.0 from -0.0)."""
+    count[0] += 1
+    if count[0] > GRADED_MEMO_NUMBERS:
+        raise _Unremembered
+    kind = type(value)
+    if kind is float:
+        return ("float", value.hex())
+    if kind in (int, bool, str) or value is None:
+        return (kind.__name__, value)
+    if kind is list:
+        return ("list", *(_frozen(v, count) for v in value))
+    if kind is dict:
+        return ("dict", *((k, _frozen(v, count)) for k, v in value.items()))
+    raise _Unremembered
+
+
+def _copy_result(result: QuantityResult) -> QuantityResult:
+    """A copy sharing no list, dict or array with ``result`` (whatever fields it has)."""
+    new = object.__new__(type(result))
+    new.__dict__.update({name: _copy_data(value) for name, value in vars(result).items()})
+    return new
+
+
+def _copy_data(value: Any) -> Any:
+    if type(value) is dict:
+        return {k: _copy_data(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_data(v) for v in value]
+    if isinstance(value, (dict, list, set, np.ndarray)):
+        return copy.deepcopy(value)
+    return value
+
+
+def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:
+    problem, tol = kp.problem, kp.tol
+    results: dict[str, QuantityResult] = {}
+    coerced: dict[str, Any] = {}
+    pending: dict[str, np.ndarray] = {}  # numeric/boolean answers not yet settled as correct: where they are right
+    for q in problem.ask:
+        expected, max_points = kp.expected(q), problem.points_for(q)
+        if q not in raw_answers or raw_answers[q] is None:
+            results[q] = QuantityResult(q, MISSING, None, _plain(expected), 0.0, max_points)
+            continue
+        value, why = _coerce(raw_answers[q], expected)
+        if why is not None:
+            results[q] = QuantityResult(q, INVALID, _plain(raw_answers[q]), _plain(expected), 0.0, max_points, reason=why)
+            continue
+        coerced[q] = value
+        if np.shape(value) != np.shape(expected):  # transposed matrix
+            results[q] = _grade_transposed(q, value, expected, max_points, tol, options)
+            continue
+        ok_key = _close_to_key(kp, q, value)
+        if ok_key.all():
+            results[q] = QuantityResult(q, CORRECT, _as_given(raw_answers[q]), _plain(expected), max_points, max_points)
+        else:
+            results[q] = None  # type: ignore[assignment]
+            pending[q] = ok_key
+    if pending:
+        overrides = {q: v for q, v in coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
+        _settle(kp, pending, coerced, overrides, results, options)
+        for q in pending:
+            results[q].answer = _as_given(raw_answers[q])
+    return {q: results[q] for q in problem.ask}
+
+
+def _settle(
+    kp: KeyProblem,
+    pending: dict[str, np.ndarray],
+    coerced: dict[str, Any],
+    overrides: dict[str, Any],
+    results: dict[str, QuantityResult],
+    options: Options,
+) -> None:
+    """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
+    ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
+    own = OwnChains(kp, overrides)
+    for q, ok_key in pending.items():
+        result, wrong = _verdict_after_ecf(kp, q, coerced[q], ok_key, overrides, ecf_chains)
+        if result.verdict == INCORRECT and options.diagnose:
+            _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result)
+        results[q] = result

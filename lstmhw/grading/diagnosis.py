@@ -1,0 +1,221 @@
+"""Diagnosis: which catalogued mistake reproduces a wrong answer (SPEC §4).
+
+- :func:`_candidates`: every value a known mistake gives for a quantity — the whole
+  chain re-run with the mistake (once per key), the chain re-run with it from the
+  student's own earlier values (:class:`OwnChains`, once per student), and the generic
+  slips of :func:`lstmhw.mistakes.generic_candidates`;
+- :func:`_matches`, :class:`_Screen`: the candidates that reproduce some wrong element,
+  numbers compared all candidates at once, what is the same for every student screened
+  once per key and quantity;
+- :func:`_diagnose`, :func:`_describe`: choosing the mistake and wording it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstmhw.errors import LstmhwError
+from lstmhw.grading.records import Candidate, Match, MistakenChain, QuantityResult
+from lstmhw.grading.verdicts import _close, _upstream_answers, within
+from lstmhw.mistakes import generic_candidates
+
+if TYPE_CHECKING:
+    from lstmhw.grading import KeyProblem
+    from lstmhw.problem import Tolerance
+
+
+class OwnChains:
+    """The mistaken chains re-run from one student's own answers to one problem.
+
+    Made at most once per student and problem, and only if a diagnosis needs them.  A
+    step's ``own`` value ignores its own override, so one run serves every quantity.
+    """
+
+    __slots__ = ("_kp", "_overrides", "_chains")
+
+    def __init__(self, kp: KeyProblem, overrides: dict[str, Any]) -> None:
+        self._kp = kp
+        self._overrides = overrides
+        self._chains: list[MistakenChain] | None = None
+
+    def chains(self) -> list[MistakenChain]:
+        if self._chains is None:
+            self._chains = _mistaken_from_own_values(self._kp, self._overrides)
+        return self._chains
+
+
+def _mistaken_from_own_values(kp: KeyProblem, overrides: dict[str, Any]) -> list[MistakenChain]:
+    out = []
+    with np.errstate(all="ignore"):
+        for patched in kp.patched:
+            try:
+                trace = kp.reruns.run(ops=patched.ops, overrides=overrides)
+            except (ArithmeticError, ValueError, LstmhwError, np.linalg.LinAlgError):
+                continue
+            out.append(MistakenChain(patched.mistake_id, patched.message + " (from your own earlier values)", trace))
+    return out
+
+
+def _from_own_values(kp: KeyProblem, q: str, overrides: dict[str, Any]) -> bool:
+    """Does ``q`` follow from the student's own answers to earlier quantities (so re-runs from them can differ)?"""
+    return bool(_upstream_answers(kp.trace, q, {name: v for name, v in overrides.items() if name != q}))
+
+
+def _candidates(kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any], own: OwnChains) -> list[Candidate]:
+    """Every way a known mistake yields ``q``, in the order they are preferred when several match."""
+    out = [Candidate(m.mistake_id, m.message, m.trace.value(q), True) for m in kp.mistaken]
+    if _from_own_values(kp, q, overrides):
+        out.extend(Candidate(m.mistake_id, m.message, m.trace[q].own, True) for m in own.chains())
+    out.extend(Candidate(mistake_id, message, value, False) for mistake_id, message, value in generic_candidates(expected))
+    return out
+
+
+def _diagnose(
+    kp: KeyProblem,
+    q: str,
+    value: Any,
+    expected: Any,
+    wrong: np.ndarray,
+    overrides: dict[str, Any],
+    own: OwnChains,
+    result: QuantityResult,
+) -> None:
+    """Name the mistake that reproduces the wrong elements; say so when several do."""
+    whole: list[Candidate] = []  # candidates explaining every wrong element
+    per_element: dict[int, list[Candidate]] = {}
+    for match in _matches(kp, q, value, expected, wrong, overrides, own):
+        if match.where.sum() == wrong.sum():
+            whole.append(match.candidate)
+        for flat in np.flatnonzero(match.where):
+            per_element.setdefault(int(flat), []).append(match.candidate)
+    if whole:
+        result.diagnosis = _describe(whole)
+    elif len(per_element) == 1 and wrong.sum() == 1:
+        result.diagnosis = _describe(next(iter(per_element.values())))
+    if result.elements is not None:
+        for flat, found in per_element.items():
+            result.elements[flat]["diagnosis"] = _describe(found)
+
+
+def _matches(
+    kp: KeyProblem,
+    q: str,
+    value: Any,
+    expected: Any,
+    wrong: np.ndarray,
+    overrides: dict[str, Any],
+    own: OwnChains,
+) -> Iterator[Match]:
+    """Each candidate of :func:`_candidates`, in its order, that reproduces some wrong element.
+
+    A candidate must have the key's shape and finite values, and an element it reproduces
+    must differ from the key there (a mistake that changes nothing explains nothing).
+    Numbers are compared all candidates at once; what is the same for every student (the
+    mistaken whole chains, the generic mistakes) is screened once per key and quantity.
+    """
+    tol = kp.tol
+    if q not in kp.screens:
+        mistaken = [Candidate(m.mistake_id, m.message, m.trace.value(q), True) for m in kp.mistaken]
+        generic = [Candidate(mistake_id, message, v, False) for mistake_id, message, v in generic_candidates(expected)]
+        kp.screens[q] = (_screen(mistaken, expected, tol), _screen(generic, expected, tol))
+    key_chains, generic = kp.screens[q]
+    if key_chains is None or generic is None:  # booleans or words
+        yield from _one_by_one(_candidates(kp, q, expected, overrides, own), value, expected, wrong, tol)
+        return
+    blocks = [key_chains]
+    if _from_own_values(kp, q, overrides):
+        own_candidates = [Candidate(m.mistake_id, m.message, m.trace[q].own, True) for m in own.chains()]
+        screened = _screen(own_candidates, expected, tol)
+        if screened is None:  # not all numbers: the same order, these one by one
+            yield from key_chains.matches(value, wrong, tol)
+            yield from _one_by_one(own_candidates, value, expected, wrong, tol)
+            yield from generic.matches(value, wrong, tol)
+            return
+        blocks.append(screened)
+    blocks.append(generic)
+    yield from _Screen.joined(blocks).matches(value, wrong, tol)
+
+
+def _one_by_one(
+    candidates: list[Candidate], value: Any, expected: Any, wrong: np.ndarray, tol: Tolerance
+) -> Iterator[Match]:
+    for candidate in candidates:
+        if np.shape(candidate.value) != np.shape(expected):
+            continue
+        if isinstance(candidate.value, (np.ndarray, float)) and not np.all(np.isfinite(candidate.value)):
+            continue
+        where = _close(value, candidate.value, tol) & ~_close(candidate.value, expected, tol) & wrong
+        if where.any():
+            yield Match(candidate, where)
+
+
+@dataclass(slots=True)
+class _Screen:
+    """Numeric candidates of the key's shape and finite: the candidates, their values (k×n), where each differs from the key."""
+
+    candidates: list[Candidate]
+    values: np.ndarray
+    differs: np.ndarray
+
+    @staticmethod
+    def joined(screens: list[_Screen]) -> _Screen:
+        if len(screens) == 1:
+            return screens[0]
+        return _Screen(
+            [candidate for s in screens for candidate in s.candidates],
+            np.concatenate([s.values for s in screens]),
+            np.concatenate([s.differs for s in screens]),
+        )
+
+    def matches(self, value: Any, wrong: np.ndarray, tol: Tolerance) -> Iterator[Match]:
+        if not self.candidates:
+            return
+        # _close(value, candidate) for every candidate at once: within broadcasts the answer over the rows.
+        where = within(np.asarray(value, dtype=float).reshape(1, -1), self.values, tol) & self.differs & wrong.reshape(1, -1)
+        for row in np.flatnonzero(where.any(axis=1)):
+            yield Match(self.candidates[row], where[row])
+
+
+def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Screen | None:
+    """The numeric candidates of the key's shape with finite values, with where each differs from
+    the key; None when a candidate is not a number (booleans, words) or the key is not."""
+    if isinstance(expected, (bool, np.bool_, str)):
+        return None
+    shape, n = np.shape(expected), int(np.size(expected))
+    kept = []
+    for candidate in candidates:
+        value = candidate.value
+        if isinstance(value, (bool, np.bool_, str)) or not isinstance(value, (np.ndarray, float, int, np.number)):
+            return None
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "fiu":
+            return None
+        if np.shape(value) == shape:
+            kept.append(candidate)
+    values = np.array([np.asarray(c.value, dtype=float).reshape(-1) for c in kept], dtype=float).reshape(len(kept), n)
+    # A candidate with an infinite or NaN element is dropped (it could match nothing there anyway).
+    finite = np.isfinite(values).all(axis=1)
+    # ~_close(candidate, expected) for every candidate at once: within broadcasts the key over the rows.
+    differs = ~within(values, np.asarray(expected, dtype=float).reshape(1, n), tol)
+    return _Screen([c for c, ok in zip(kept, finite, strict=True) if ok], values[finite], differs[finite])
+
+
+def _describe(found: list[Candidate]) -> dict[str, Any]:
+    """Specific mistakes over generic ones; several equally good ones are all named."""
+    chosen = [c for c in found if c.specific] or found
+    ids: list[str] = []
+    messages: list[str] = []
+    for candidate in chosen:
+        if candidate.mistake_id not in ids:
+            ids.append(candidate.mistake_id)
+            messages.append(candidate.message)
+    if len(ids) == 1:
+        return {"mistake": ids[0], "message": messages[0]}
+    return {
+        "mistake": ids[0],
+        "message": "these mistakes give the same value here, so it cannot tell which: " + "; or ".join(messages),
+        "alternatives": ids[1:],
+    }

@@ -1,0 +1,218 @@
+"""Verdicts, one quantity at a time (SPEC §4).
+
+- :func:`_coerce`: a student's answer in the key's type and shape, or why it is invalid;
+- :func:`within`: the one tolerance test, ``|a − r| ≤ atol + rtol·|r|``; :func:`_close`
+  applies it to any two answers (booleans and words by equality);
+- :func:`_close_to_key`: right against the key or the key re-solved with hand rounding;
+- :func:`_ecf_chains` and :func:`_verdict_after_ecf`: error carried forward, and the
+  verdict and proportional credit of an answer that missed the key;
+- :func:`_grade_transposed`: a matrix written transposed.
+
+What grades a whole problem (and calls the diagnosis) is in :mod:`lstmhw.grading`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstmhw.errors import LstmhwError
+from lstmhw.grading.records import QuantityResult
+from lstmhw.submission import answer_value
+
+if TYPE_CHECKING:
+    from lstmhw.grading import KeyProblem, Options
+    from lstmhw.problem import Tolerance
+    from lstmhw.trace import Trace
+
+HAND_ROUNDING_DECIMALS = (2, 3, 4)
+
+CORRECT, CORRECT_ECF, INCORRECT, MISSING, INVALID = "correct", "correct-ecf", "incorrect", "missing", "invalid"
+
+
+# --------------------------------------------------------------------------- tolerance
+def within(a: float | np.ndarray, r: float | np.ndarray, tol: Tolerance) -> bool | np.ndarray:
+    """Is ``a`` the reference ``r`` up to ``tol``: ``|a − r| ≤ atol + rtol·|r|``, with ``r`` finite.
+
+    Elementwise, with NumPy broadcasting, for arrays (and NumPy scalars: a NumPy bool);
+    two Python floats take a plain-float path (a bool), the same IEEE arithmetic in a
+    fraction of the time.  An infinite ``r`` (a chain that overflowed) is never within:
+    rtol·∞ would admit any answer.  A NaN on either side is never within.
+    """
+    if type(a) is float and type(r) is float:
+        return abs(a - r) <= tol.atol + tol.rtol * abs(r) and math.isfinite(r)
+    with np.errstate(all="ignore"):  # inf − inf is NaN, which is not within: no warning needed
+        return (np.abs(a - r) <= tol.atol + tol.rtol * np.abs(r)) & np.isfinite(r)
+
+
+def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
+    """Elementwise and flat: :func:`within` for numbers, equality for booleans and words."""
+    if type(answer) is float and type(candidate) is float:  # two scalars, as most quantities are: no NumPy until the result
+        return np.array([within(answer, candidate, tol)])
+    if isinstance(answer, (bool, str)) or isinstance(candidate, (bool, str, np.bool_)):
+        return np.array([answer == candidate])
+    a = np.asarray(answer, dtype=float)
+    r = np.asarray(candidate, dtype=float)
+    if a.shape != r.shape:
+        return np.zeros(a.size, dtype=bool)
+    if a.size == 1:
+        # One number, the common case: within's Python-float path, a tenth of the time of its array one.
+        return np.array([within(a.item(), r.item(), tol)])
+    return within(a, r, tol).reshape(-1)
+
+
+def _close_to_key(kp: KeyProblem, q: str, value: Any) -> np.ndarray:
+    """Where ``value`` is the key's, or that of the key re-solved rounding to 2, 3 or 4 decimals (on paper)."""
+    ok = _close(value, kp.expected(q), kp.tol)
+    if not ok.all():  # the rounded chains are solved only once an answer needs them
+        for rounded in kp.rounded:
+            ok |= _close(value, rounded.value(q), kp.tol)
+    return ok
+
+
+# --------------------------------------------------------------------------- answers
+def _coerce(raw: Any, expected: Any) -> tuple[Any, str | None]:
+    """The student's answer in the key's type and shape, or (None, why it is invalid)."""
+    value = answer_value(raw)
+    if isinstance(expected, (bool, np.bool_)):
+        if isinstance(value, bool):
+            return value, None
+        return None, f"{raw!r}, expected true or false"
+    if isinstance(expected, str):
+        if isinstance(value, str):
+            return value.strip().lower(), None
+        return None, f"{raw!r}, expected one of the words the problem uses (e.g. {expected!r})"
+    if value is None or isinstance(value, (bool, str)):
+        return None, f"{raw!r}, expected a number" + ("" if np.ndim(expected) == 0 else " or a list of numbers")
+    words = _words(value)
+    if words:  # [0.5298, oops]; and NumPy would read '1e999', 'nan' or 400 digits as inf/nan
+        return None, f"{_short(words[0])} in a list, expected numbers only"
+    try:
+        array = np.asarray(value, dtype=float)
+    except ValueError:
+        return None, "a ragged list, expected a rectangular list of numbers"
+    target = np.asarray(expected, dtype=float)
+    if array.shape != target.shape:
+        if array.size == target.size and np.squeeze(array).shape == np.squeeze(target).shape:
+            array = array.reshape(target.shape)  # 0.2174 for [0.2174], [[1, 2]] for [1, 2]
+        elif array.ndim == 2 and array.shape == target.shape[::-1]:
+            return array, None  # transposed: graded (and diagnosed) by _grade_transposed
+        else:
+            return None, f"shape {array.shape}, expected {target.shape}"
+    if target.ndim == 0:
+        return float(array), None
+    return array, None
+
+
+def _short(word: str) -> str:
+    text = repr(word)
+    return text if len(text) <= 40 else text[:37] + "...'"
+
+
+def _words(value: Any) -> list[str]:
+    """The words in a (nested) list answer, in order."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [w for item in value for w in _words(item)]
+    return []
+
+
+def _as_given(raw: Any) -> Any:
+    """The answer as the student wrote it (0.013, not [0.013]), for reports."""
+    value = answer_value(raw)
+    return _plain(value if value is not None else raw)
+
+
+def _plain(value: Any) -> Any:
+    from lstmhw.render.values import jsonable
+
+    return jsonable(value)
+
+
+# --------------------------------------------------------------------------- verdicts
+def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol: Tolerance, options: Options) -> QuantityResult:
+    r = np.asarray(expected, dtype=float)
+    result = QuantityResult(
+        q, INVALID, _plain(value), _plain(expected), 0.0, max_points, reason=f"shape {np.shape(value)}, expected {r.shape}"
+    )
+    if options.diagnose and _close(np.asarray(value).T, r, tol).all():
+        result.verdict = INCORRECT
+        result.reason = None
+        result.diagnosis = {"mistake": "transposed", "message": "the matrix is transposed"}
+    return result
+
+
+def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> list[Trace]:
+    """The solver re-run from the student's own answers, exactly and with each hand rounding.
+
+    The first is the exact one; a rounding that makes the chain degenerate (÷0) is left out.
+    """
+    chains: list[Trace] = []
+    with np.errstate(all="ignore"):
+        for decimals in (None, *HAND_ROUNDING_DECIMALS):
+            try:
+                chains.append(kp.reruns.run(overrides=overrides, decimals=decimals))
+            except (ArithmeticError, ValueError, LstmhwError):
+                continue
+    return chains
+
+
+def _verdict_after_ecf(
+    kp: KeyProblem, q: str, value: Any, ok_key: np.ndarray, overrides: dict[str, Any], ecf_chains: list[Trace]
+) -> tuple[QuantityResult, np.ndarray]:
+    """The verdict on an answer that missed the key (right only where ``ok_key``, from
+    :func:`_close_to_key`): correct-ecf where it follows from the student's own earlier answers
+    (``ecf_chains``, empty without ECF), else incorrect, with per-element credit.  Returns the
+    result and its wrong elements (flat booleans)."""
+    problem, tol = kp.problem, kp.tol
+    expected, max_points = kp.expected(q), problem.points_for(q)
+    ok_ecf = np.zeros_like(ok_key)
+    used: dict[str, Any] = {}
+    if ecf_chains:
+        upstream = _upstream_answers(ecf_chains[0], q, overrides)
+        if upstream:
+            for trace in ecf_chains:
+                ok_ecf |= _close(value, trace[q].own, tol)
+            ok_ecf &= ~ok_key
+            if ok_ecf.any():
+                used = {name: _plain(overrides[name]) for name in upstream}
+    credit = (ok_key.sum() + problem.ecf_credit * ok_ecf.sum()) / ok_key.size
+    points = float(max_points * credit)
+    wrong = ~(ok_key | ok_ecf)
+    verdict = INCORRECT if wrong.any() else CORRECT_ECF
+    result = QuantityResult(q, verdict, _plain(value), _plain(expected), points, max_points)
+    if used:
+        result.ecf = {"from": used, "expected": _plain(ecf_chains[0][q].own)}
+    if ok_key.size > 1:
+        result.elements = _elements(value, expected, ok_key, ok_ecf)
+    return result, wrong
+
+
+def _upstream_answers(trace: Trace, quantity: str, overrides: dict[str, Any]) -> list[str]:
+    """The student's answers that ``quantity`` was computed from (through any number of steps)."""
+    seen: set[str] = set()
+    stack = list(trace[quantity].inputs)
+    found = []
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in overrides:
+            found.append(name)
+            continue  # the student's value replaces everything above it
+        stack.extend(trace[name].inputs)
+    return sorted(found, key=list(trace.steps).index)
+
+
+def _elements(value: Any, expected: Any, ok_key: np.ndarray, ok_ecf: np.ndarray) -> list[dict[str, Any]]:
+    a = np.asarray(value, dtype=float)
+    r = np.asarray(expected, dtype=float)
+    out = []
+    for flat, index in enumerate(np.ndindex(r.shape)):
+        verdict = CORRECT if ok_key[flat] else CORRECT_ECF if ok_ecf[flat] else INCORRECT
+        out.append({"index": list(index), "verdict": verdict, "answer": float(a[index]), "expected": float(r[index])})
+    return out
