@@ -254,7 +254,7 @@ def test_example_latex_is_balanced():
     known = {"documentclass", "usepackage", "setcounter", "allowdisplaybreaks", "setlength", "parindent", "DeclareTextCommand",
              "textunderscore", "leavevmode", "kern", "vbox", "hrule", "renewcommand", "labelitemi", "bullet", "title", "author",
              "date", "begin", "end", "maketitle", "section", "subsection", "texttt", "text", "blacktriangleright", "boxed",
-             "tanh", "odot", "top", "hat", "left", "right", "frac", "mathrm", "sum", "item", "clearpage", "ensuremath", "cdot"}
+             "tanh", "odot", "top", "hat", "left", "right", "frac", "mathrm", "sum", "item", "clearpage", "ensuremath", "cdot", "sloppy"}
     assert commands <= known, commands - known
 
 
