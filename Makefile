@@ -27,8 +27,9 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check lstmhw tests benchmarks
 
+# -n auto: one worker per core (pytest-xdist)
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
