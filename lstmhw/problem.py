@@ -18,7 +18,7 @@ MISSING: Any = object()
 
 COMMON_KEYS = ("id", "title", "solver", "ask", "points", "tolerance", "ecf_credit", "variant")
 DEFAULT_RTOL = 1e-2
-DEFAULT_ATOL = 1e-3
+DEFAULT_ATOL = 0.0  # a tolerance in absolute terms swallows small quantities (S ≈ 6e-5): none by default
 
 
 def describe(value: Any) -> str:

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmhw.solvers import run, solver_module
+from lstmhw.solvers import paper_ops, run, solver_module
 from lstmhw.trace import Step, Trace, Value, numeric_error, round_value
 
 MEMO_BYTES = 24 * 1024 * 1024  # roughly what the remembered re-runs of one problem may hold
@@ -90,7 +90,8 @@ class Reruns:
 
     def __init__(self, problem: Any, memo_bytes: int = MEMO_BYTES) -> None:
         self.problem = problem
-        self.plain_ops = solver_module(problem.solver).OPS
+        self.module = solver_module(problem.solver)
+        self.plain_ops = self.module.OPS
         self.memo_bytes = memo_bytes
         # key -> (trace or failure, its size); the key holds the ops themselves (frozen dataclasses)
         self._memo: OrderedDict[Any, tuple[Trace | _Failed, int]] = OrderedDict()
@@ -201,6 +202,7 @@ class Reruns:
         from lstmhw.errors import LstmhwError
 
         steps = dict(base.steps)
+        paper = paper_ops(self.module, ops, decimals)  # what the base was run with (lstmhw.solvers.run)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
                 for planned in self._plan(base, frozenset(overrides), ops, decimals):
@@ -211,7 +213,7 @@ class Reruns:
                         continue
                     if planned.recompute:
                         try:
-                            own = step.fn(ops, *[steps[i].value for i in step.inputs], **step.data)
+                            own = step.fn(paper, *[steps[i].value for i in step.inputs], **step.data)
                         except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
                             raise numeric_error(name, step.formula, exc) from None
                         if decimals is not None:

@@ -7,7 +7,9 @@ returns a :class:`Submission` with ``error`` set, and the report shows it as a
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,36 @@ class Submission:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # problem id -> quantity -> raw
     variant: int | None = None
     error: str | None = None
+    # problem id -> quantity -> the decimals each number was written with (nested like the
+    # answer; nan where there is no such thing, e.g. 1/4): grading uses the written precision.
+    decimals: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_DECIMAL_TEXT = re.compile(r"[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?")
+
+
+def decimals_written(text: str) -> float:
+    """The decimals a number was written with: ``0.220`` → 3, ``4`` → 0, ``2.5e-3`` → 4,
+    ``1.2e3`` → −2 (written to the hundred); nan for what is not a decimal number."""
+    clean = text.strip().replace("\u2212", "-").replace("_", "")
+    match = _DECIMAL_TEXT.fullmatch(clean)
+    if match is None or not (match.group(1) or match.group(2)):
+        return math.nan
+    return float(len(match.group(2) or "") - int(match.group(3) or 0))
+
+
+def written_decimals(raw: Any, path: tuple, texts: dict | None) -> Any:
+    """The decimals of every number in a raw answer, nested like it (see :func:`decimals_written`)."""
+    if isinstance(raw, list):
+        return [written_decimals(item, path + (n,), texts) for n, item in enumerate(raw)]
+    if isinstance(raw, str):
+        return decimals_written(raw)
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return math.nan
+    text = texts.get(path) if texts is not None else None
+    # Without the text (an answer given in code, an alias): the shortest text of the float,
+    # which is what was written but for trailing zeros (0.220 reads as 0.22).
+    return decimals_written(text if text is not None else repr(raw))
 
 
 def answer_value(raw: Any) -> Any:
@@ -108,7 +140,7 @@ def _is_nested(answers: dict, problem_ids: Sequence[str] | None) -> bool:
 def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     """Read one submission; never raises for bad content (the error is recorded instead)."""
     try:
-        doc = load_yaml(file)
+        doc = load_yaml(file, keep_text=True)
     except LstmhwError as exc:
         return Submission(file=file, student=_stem(file), error=str(exc))
     data = doc.data
@@ -141,4 +173,9 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
         variant = int(as_number(data["variant"]))
     if errors:
         return Submission(file=file, student=student, error=str(errors[0]))
-    return Submission(file=file, student=student, answers=grouped, variant=variant)
+    nested = isinstance(answers, dict) and _is_nested(answers, problem_ids)
+    decimals = {
+        pid: {q: written_decimals(raw, ("answers", pid, q) if nested else ("answers", q), doc.texts) for q, raw in group.items()}
+        for pid, group in grouped.items()
+    }
+    return Submission(file=file, student=student, answers=grouped, variant=variant, decimals=decimals)

@@ -90,18 +90,42 @@ class Trace:
 
 
 def round_value(value: Value, decimals: int) -> Value:
-    """Round a number or array as a student would on paper; booleans pass through."""
+    """Round a number or array as a student would on paper; booleans pass through.
+
+    To ``decimals`` decimals, but never to fewer than two significant figures: on paper
+    5.994e-05 is kept as 0.000060, not rounded to 0.0001 (or to 0).
+    """
     import numpy as np
 
     if isinstance(value, (bool, np.bool_)) or value is None:
         return value
+    small = 10.0 ** (1 - decimals)  # below this, `decimals` decimals show fewer than two figures
     # ndarray.round is what np.round calls (for a Python number, on np.asarray of it),
     # without np.round's dispatch: the same values, in half the time.
     if isinstance(value, np.ndarray):
-        return value if value.dtype == bool else value.round(decimals)
+        if value.dtype == bool:
+            return value
+        out = value.round(decimals)
+        tiny = (np.abs(value) < small) & (value != 0)
+        if tiny.any():
+            out[tiny] = [_two_figures(float(v)) for v in value[tiny]]
+        return out
     if isinstance(value, (int, float, np.floating, np.integer)):
+        if value != 0 and abs(value) < small:
+            return _two_figures(float(value))
         return float(np.asarray(value).round(decimals))
     return value
+
+
+def _two_figures(x: float) -> float:
+    """``x`` rounded to two significant figures (as many decimals as that takes)."""
+    import math
+
+    import numpy as np
+
+    if not math.isfinite(x):
+        return x
+    return float(np.asarray(x).round(1 - math.floor(math.log10(abs(x)))))
 
 
 def numeric(value: Value) -> Any:

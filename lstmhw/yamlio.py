@@ -52,6 +52,9 @@ class Document:
     file: str
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
+    # With keep_text: the text every number was written with, by key path ("0.220" keeps its
+    # three decimals, which the value 0.22 does not); grading reads the precision from it.
+    texts: dict[Path, str] | None = None
 
     def line(self, path: Path) -> int | None:
         """The line of ``path``, or of its nearest parent that has one."""
@@ -144,13 +147,16 @@ def _key_text(value: Any, doc: Document, path: Path, line: int | None) -> str:
     return str(value)
 
 
-def parse_yaml(text: str, file: str) -> Document:
-    """Parse one YAML document from text, with every bound of ``limits`` enforced."""
+def parse_yaml(text: str, file: str, keep_text: bool = False) -> Document:
+    """Parse one YAML document from text, with every bound of ``limits`` enforced.
+
+    ``keep_text``: also record the text of every number (:attr:`Document.texts`).
+    """
     import yaml
 
     Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return _parse_with(Loader, text, file)
+        return _parse_with(Loader, text, file, keep_text)
     except yaml.MarkedYAMLError:  # only libyaml's own depth refusal gets here
         pass
     # libyaml 0.2.6 (PyYAML >= 6.0.4) refuses nesting deeper than 1,000 levels in its
@@ -159,14 +165,14 @@ def parse_yaml(text: str, file: str) -> Document:
     # which has no such limit: the same events, so our bound refuses it with the key path.
     # Only a file that is refused anyway takes this path; the Python scanner looks at most
     # 1,024 characters ahead, so a deep file is still refused in milliseconds.
-    return _parse_with(yaml.SafeLoader, text, file)
+    return _parse_with(yaml.SafeLoader, text, file, keep_text)
 
 
-def _parse_with(Loader: Any, text: str, file: str) -> Document:
+def _parse_with(Loader: Any, text: str, file: str, keep_text: bool = False) -> Document:
     """:func:`parse_yaml` with one loader class; libyaml's own depth refusal is re-raised as is."""
     import yaml
 
-    doc = Document(file=file, data=None)
+    doc = Document(file=file, data=None, texts={} if keep_text else None)
     loader = Loader(text)
     try:
         return _build(loader, doc)
@@ -203,6 +209,7 @@ def _build(loader: Any, doc: Document) -> Document:
     total = 0
     documents = 0
     root: Any = None
+    texts = doc.texts
 
     def place(value: Any, size: int, line: int) -> None:
         """Attach a finished value to the open collection (or make it the root)."""
@@ -272,6 +279,8 @@ def _build(loader: Any, doc: Document) -> Document:
             raise _too_big(doc, child_path(), line)
         if isinstance(event, yaml.ScalarEvent):
             value = _scalar(loader, event, doc, child_path)
+            if texts is not None and type(value) in (int, float):
+                texts[child_path()] = event.value
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
             place(value, 1, line)
@@ -361,9 +370,9 @@ def read_text(file: str) -> str:
     return text
 
 
-def load_yaml(file: str) -> Document:
+def load_yaml(file: str, keep_text: bool = False) -> Document:
     """Read and parse ``file``; the document must be a non-empty mapping."""
-    doc = parse_yaml(read_text(file), file)
+    doc = parse_yaml(read_text(file), file, keep_text)
     if doc.data is None:
         raise LstmhwError("empty file, expected a YAML mapping of keys", file=file)
     if not isinstance(doc.data, dict):

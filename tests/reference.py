@@ -33,12 +33,19 @@ def plain_lstm(p: dict, mistake: str | None = None, decimals: int | None = None,
     """h[t] and the loss of an lstm-forward problem ``p`` (a dict as in its YAML file).
 
     ``mistake``: one of :data:`LSTM_MISTAKES`, made by hand. ``decimals``: every value
-    written down (z, f, i, o, c̃, c, h, err, squared error, loss) rounded as on paper.
+    written down (z, f, i, o, c̃, c, tanh(c), h, err, squared error, loss) rounded as on
+    paper, to at least two significant figures (SPEC §4.2 (c)).
     ``working``: also every intermediate step, under lstmhw's step names. Vectors are
     lists of H floats; the loss is a float.
     """
     assert mistake in (None, *LSTM_MISTAKES), mistake
-    r = (lambda v: round(v, decimals)) if decimals is not None else (lambda v: v)
+
+    def r(v: float) -> float:
+        """As written on paper: to ``decimals`` decimals, but never fewer than two significant figures."""
+        if decimals is None or v == 0:
+            return v
+        return round(v, max(decimals, 1 - math.floor(math.log10(abs(v)))))
+
     exp_sign = 1 if mistake == "sigmoid-sign-flipped" else -1
     sigma = lambda z: 1 / (1 + math.exp(exp_sign * z))  # noqa: E731
     gate = math.tanh if mistake == "tanh-for-gate" else sigma
@@ -68,7 +75,8 @@ def plain_lstm(p: dict, mistake: str | None = None, decimals: int | None = None,
             c = [r(i[k] * c[k] + f[k] * c_tilde[k]) for k in range(H)]
         else:
             c = [r(f[k] * c[k] + i[k] * c_tilde[k]) for k in range(H)]
-        h = [r(o[k] * (c[k] if mistake == "h-without-tanh" else math.tanh(c[k]))) for k in range(H)]
+        # tanh(c[t]) is written down (so rounded) before it is multiplied by o[t]
+        h = [r(o[k] * (c[k] if mistake == "h-without-tanh" else r(math.tanh(c[k])))) for k in range(H)]
         if working:
             out.update({f"z_{g}[{t}]": z[g] for g in "fioc"})
             out.update({f"f[{t}]": f, f"i[{t}]": i, f"o[{t}]": o, f"c_tilde[{t}]": c_tilde, f"c[{t}]": c})

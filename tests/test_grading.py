@@ -24,6 +24,23 @@ def grade_p4(answers: dict, **options) -> dict:
     return result.problems["p4"]
 
 
+def grade_p4_text(texts: dict, **options) -> dict:
+    """Grade answers written as these texts in a submission file (the decimals as written)."""
+    import os
+    import tempfile
+
+    from lstmhw.submission import read_submission
+
+    body = "".join(f'  "{q}": {text}\n' for q, text in texts.items())
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "s.yaml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("student: s\nanswers:\n" + body)
+        submission = read_submission(path, ["p4"])
+    key = Key(load_problems([P4]), Options(**options))
+    return grade_submission(key, submission).problems["p4"]
+
+
 def plain_p4(decimals: int | None = None) -> dict:
     """p4 by hand (the plain LSTM of tests/reference.py), every intermediate rounded to ``decimals`` as on paper."""
     import yaml
@@ -46,7 +63,8 @@ def test_hand_rounded_chain_is_correct_where_plain_tolerance_is_not(decimals):
     # the premise: a tolerance this tight rejects the 2-decimal chain's answers on their own
     if decimals == 2:
         assert any(abs(rounded[q] - exact[q]) > tight["atol"] + tight["rtol"] * abs(exact[q]) for q in exact)
-    results = grade_p4(rounded, **tight)
+    # as a student writes them: every answer to `decimals` decimals (-0.20, not -0.2)
+    results = grade_p4_text({q: f"{v:.{decimals}f}" for q, v in rounded.items()}, **tight)
     assert all(r.verdict == "correct" for r in results.values()), {q: r.verdict for q, r in results.items()}
     assert all(r.diagnosis is None for r in results.values())
 

@@ -56,7 +56,7 @@ from lstmhw.mistakes import mistake_traces, patched_ops
 from lstmhw.problem import Problem, Tolerance
 from lstmhw.reruns import Reruns
 from lstmhw.solvers import run, solver_module
-from lstmhw.submission import Submission
+from lstmhw.submission import Submission, written_decimals
 from lstmhw.trace import Trace
 
 __all__ = [
@@ -169,7 +169,9 @@ def grade_submission(key: Key, submission: Submission, options: Options | None =
     problems = {}
     for pid, kp in graded_key.problems.items():
         answers, renamed = match_names(submission.answers.get(pid, {}), kp.problem.ask)
-        problems[pid] = grade_problem(kp, answers, options)
+        written = submission.decimals.get(pid, {})
+        decimals = {q: written.get(renamed.get(q, q)) for q in answers}
+        problems[pid] = grade_problem(kp, answers, options, decimals)
         for quantity, written in renamed.items():
             problems[pid][quantity].read_from = written
     score = sum(r.points for results in problems.values() for r in results.values())
@@ -209,7 +211,9 @@ def match_names(answers: dict[str, Any], asked: Sequence[str]) -> tuple[dict[str
     return matched, renamed
 
 
-def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:
+def grade_problem(
+    kp: KeyProblem, raw_answers: dict[str, Any], options: Options, decimals: dict[str, Any] | None = None
+) -> dict[str, QuantityResult]:
     """Every asked quantity of one problem; the same answers are graded once per key.
 
     Students who write the same answers get the same verdicts (a class repeats itself: the
@@ -218,14 +222,15 @@ def grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options)
     their own copy. Bounded: answers of many numbers are not remembered, and the results
     remembered per key problem hold about GRADED_MEMO_BYTES at most (oldest first out).
     """
-    memo_key = _answers_key(kp, raw_answers, options)
+    decimals = decimals or {}
+    memo_key = _answers_key(kp, raw_answers, options, decimals)
     if memo_key is None:
-        return _grade_problem(kp, raw_answers, options)
+        return _grade_problem(kp, raw_answers, options, decimals)
     found = kp.graded.get(memo_key)
     if found is not None:
         kp.graded.move_to_end(memo_key)
         return {q: _copy_result(r) for q, r in found[0].items()}
-    results = _grade_problem(kp, raw_answers, options)
+    results = _grade_problem(kp, raw_answers, options, decimals)
     size = sum(_result_size(r) for r in results.values())
     kp.graded[memo_key] = ({q: _copy_result(r) for q, r in results.items()}, size)
     kp.graded_bytes += size
@@ -251,11 +256,14 @@ class _Unremembered(Exception):
     pass
 
 
-def _answers_key(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> Any:
-    """The exact answers to the asked quantities and every option, hashable; None if not remembered."""
+def _answers_key(kp: KeyProblem, raw_answers: dict[str, Any], options: Options, decimals: dict[str, Any]) -> Any:
+    """The exact answers to the asked quantities, as written (their decimals), and every option,
+    hashable; None if not remembered."""
     try:
         count = [0]
-        answers = tuple((q, _frozen(raw_answers[q], count)) for q in kp.problem.ask if q in raw_answers)
+        answers = tuple(
+            (q, _frozen(raw_answers[q], count), _frozen(decimals.get(q), count)) for q in kp.problem.ask if q in raw_answers
+        )
         key = (tuple(vars(options).items()), answers)
         hash(key)
     except (_Unremembered, TypeError):
@@ -297,10 +305,13 @@ def _copy_data(value: Any) -> Any:
     return value
 
 
-def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options) -> dict[str, QuantityResult]:
+def _grade_problem(
+    kp: KeyProblem, raw_answers: dict[str, Any], options: Options, decimals: dict[str, Any]
+) -> dict[str, QuantityResult]:
     problem, tol = kp.problem, kp.tol
     results: dict[str, QuantityResult] = {}
     coerced: dict[str, Any] = {}
+    written: dict[str, Any] = {}  # the decimals of each coerced answer, in its shape (None if unknown)
     pending: dict[str, np.ndarray] = {}  # numeric/boolean answers not yet settled as correct: where they are right
     for q in problem.ask:
         expected, max_points = kp.expected(q), problem.points_for(q)
@@ -315,7 +326,11 @@ def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options
         if np.shape(value) != np.shape(expected):  # transposed matrix
             results[q] = _grade_transposed(q, value, expected, max_points, tol, options)
             continue
-        ok_key = _close_to_key(kp, q, value)
+        given = decimals.get(q)
+        if given is None:  # answers given in code, not read from a file: their floats' own text
+            given = written_decimals(raw_answers[q], (), None)
+        written[q] = _decimals_like(given, value)
+        ok_key = _close_to_key(kp, q, value, written[q])
         if ok_key.all():
             results[q] = QuantityResult(q, CORRECT, _as_given(raw_answers[q]), _plain(expected), max_points, max_points)
         else:
@@ -323,10 +338,23 @@ def _grade_problem(kp: KeyProblem, raw_answers: dict[str, Any], options: Options
             pending[q] = ok_key
     if pending:
         overrides = {q: v for q, v in coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
-        _settle(kp, pending, coerced, overrides, results, options)
+        _settle(kp, pending, coerced, overrides, results, options, written)
         for q in pending:
             results[q].answer = _as_given(raw_answers[q])
     return {q: results[q] for q in problem.ask}
+
+
+def _decimals_like(decimals: Any, value: Any) -> np.ndarray | None:
+    """The written decimals as a float array of the answer's shape, or None (not known)."""
+    if decimals is None or isinstance(value, (bool, str)):
+        return None
+    try:
+        array = np.asarray(decimals, dtype=float)
+    except (ValueError, TypeError):
+        return None
+    if array.size != np.size(value):
+        return None
+    return array.reshape(np.shape(value))
 
 
 def _settle(
@@ -336,12 +364,13 @@ def _settle(
     overrides: dict[str, Any],
     results: dict[str, QuantityResult],
     options: Options,
+    written: dict[str, Any],
 ) -> None:
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
     own = OwnChains(kp, overrides)
     for q, ok_key in pending.items():
-        result, wrong = _verdict_after_ecf(kp, q, coerced[q], ok_key, overrides, ecf_chains)
+        result, wrong = _verdict_after_ecf(kp, q, coerced[q], ok_key, overrides, ecf_chains, written.get(q))
         if result.verdict == INCORRECT and options.diagnose:
-            _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result)
+            _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result, written.get(q))
         results[q] = result

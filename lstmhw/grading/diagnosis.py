@@ -20,7 +20,7 @@ import numpy as np
 
 from lstmhw.errors import LstmhwError
 from lstmhw.grading.records import Candidate, Match, MistakenChain, QuantityResult
-from lstmhw.grading.verdicts import _close, _upstream_answers, within
+from lstmhw.grading.verdicts import _close, _figures_shown, _half_unit, _upstream_answers, matches_exact, within
 from lstmhw.mistakes import generic_candidates
 
 if TYPE_CHECKING:
@@ -83,15 +83,36 @@ def _diagnose(
     overrides: dict[str, Any],
     own: OwnChains,
     result: QuantityResult,
+    decimals: Any = None,
 ) -> None:
-    """Name the mistake that reproduces the wrong elements; say so when several do."""
+    """Name the mistake that reproduces the wrong elements, by the rules that make an answer
+    right (SPEC §4.3: confident or silent); say so when several do."""
     whole: list[Candidate] = []  # candidates explaining every wrong element
     per_element: dict[int, list[Candidate]] = {}
-    for match in _matches(kp, q, value, expected, wrong, overrides, own):
+    if isinstance(expected, (bool, np.bool_)):
+        misjudged = _misjudged(kp, q)
+        if misjudged is not None:
+            result.diagnosis = misjudged
+        return  # a true/false claim is never explained by an arithmetic mistake
+    if decimals is not None:
+        # Right at the precision written (−0.2 for −0.1899), only too coarse to credit: that is
+        # correct work rounded too far, and no mistake is to blame for it.
+        consistent = _near(value, decimals, expected)
+        for rounded in kp.rounded:
+            consistent |= _near(value, decimals, rounded.value(q))
+        if (consistent | ~wrong).all():
+            result.reason = "the digits written agree with the solution, but show fewer than two significant figures"
+            return
+        wrong = wrong & ~consistent
+    whole_matches: list[Match] = []
+    for match in _matches(kp, q, value, expected, wrong, overrides, own, decimals):
         if match.where.sum() == wrong.sum():
             whole.append(match.candidate)
+            whole_matches.append(match)
         for flat in np.flatnonzero(match.where):
             per_element.setdefault(int(flat), []).append(match.candidate)
+    if whole and all(m.coarse for m in whole_matches) and len({m.candidate.mistake_id for m in whole_matches}) > 1:
+        whole, per_element = [], {}  # a coarse answer several mistakes round to: silent, not a guess
     if whole:
         result.diagnosis = _describe(whole)
     elif len(per_element) == 1 and wrong.sum() == 1:
@@ -109,6 +130,7 @@ def _matches(
     wrong: np.ndarray,
     overrides: dict[str, Any],
     own: OwnChains,
+    decimals: Any = None,
 ) -> Iterator[Match]:
     """Each candidate of :func:`_candidates`, in its order, that reproduces some wrong element.
 
@@ -124,31 +146,32 @@ def _matches(
         kp.screens[q] = (_screen(mistaken, expected, tol), _screen(generic, expected, tol))
     key_chains, generic = kp.screens[q]
     if key_chains is None or generic is None:  # booleans or words
-        yield from _one_by_one(_candidates(kp, q, expected, overrides, own), value, expected, wrong, tol)
+        yield from _one_by_one(_candidates(kp, q, expected, overrides, own), value, expected, wrong, tol, decimals)
         return
     blocks = [key_chains]
     if _from_own_values(kp, q, overrides):
         own_candidates = [Candidate(m.mistake_id, m.message, m.trace[q].own, True) for m in own.chains()]
         screened = _screen(own_candidates, expected, tol)
         if screened is None:  # not all numbers: the same order, these one by one
-            yield from key_chains.matches(value, wrong, tol)
-            yield from _one_by_one(own_candidates, value, expected, wrong, tol)
-            yield from generic.matches(value, wrong, tol)
+            yield from key_chains.matches(value, wrong, tol, decimals)
+            yield from _one_by_one(own_candidates, value, expected, wrong, tol, decimals)
+            yield from generic.matches(value, wrong, tol, decimals)
             return
         blocks.append(screened)
     blocks.append(generic)
-    yield from _Screen.joined(blocks).matches(value, wrong, tol)
+    yield from _Screen.joined(blocks).matches(value, wrong, tol, decimals, np.asarray(expected, dtype=float))
 
 
 def _one_by_one(
-    candidates: list[Candidate], value: Any, expected: Any, wrong: np.ndarray, tol: Tolerance
+    candidates: list[Candidate], value: Any, expected: Any, wrong: np.ndarray, tol: Tolerance, decimals: Any = None
 ) -> Iterator[Match]:
     for candidate in candidates:
         if np.shape(candidate.value) != np.shape(expected):
             continue
         if isinstance(candidate.value, (np.ndarray, float)) and not np.all(np.isfinite(candidate.value)):
             continue
-        where = _close(value, candidate.value, tol) & ~_close(candidate.value, expected, tol) & wrong
+        reproduced = matches_exact(value, decimals, candidate.value, tol)
+        where = reproduced & ~_close(candidate.value, expected, tol) & wrong
         if where.any():
             yield Match(candidate, where)
 
@@ -171,13 +194,31 @@ class _Screen:
             np.concatenate([s.differs for s in screens]),
         )
 
-    def matches(self, value: Any, wrong: np.ndarray, tol: Tolerance) -> Iterator[Match]:
+    def matches(
+        self, value: Any, wrong: np.ndarray, tol: Tolerance, decimals: Any = None, key: np.ndarray | None = None
+    ) -> Iterator[Match]:
         if not self.candidates:
             return
-        # _close(value, candidate) for every candidate at once: within broadcasts the answer over the rows.
-        where = within(np.asarray(value, dtype=float).reshape(1, -1), self.values, tol) & self.differs & wrong.reshape(1, -1)
+        # matches_exact(value, decimals, candidate) for every candidate at once: rule (a), within the
+        # tolerance, or (b), the candidate rounded to the decimals written (two figures of it shown).
+        a = np.asarray(value, dtype=float).reshape(1, -1)
+        reproduced = within(a, self.values, tol)
+        coarse = np.zeros_like(reproduced)
+        if decimals is not None:
+            d = np.asarray(decimals, dtype=float).reshape(1, -1)
+            with np.errstate(invalid="ignore", over="ignore"):
+                near = np.isfinite(d) & (np.abs(a - self.values) <= _half_unit(d))
+                reproduced |= near & _figures_shown(self.values, d)
+                # An answer written to one significant figure (0.005) that only the mistake rounds to,
+                # never the key itself (which 0.2 for −0.19 would be): a coarse match.
+                if key is not None:
+                    one_figure = ~_figures_shown(a, d) & (np.abs(a - key.reshape(1, -1)) > _half_unit(d))
+                    coarse = near & one_figure & ~reproduced
+        # A 0 is no misplaced decimal point or flipped sign (a specific mistake may give 0, though).
+        slip = np.array([not c.specific for c in self.candidates]).reshape(-1, 1)
+        where = (reproduced | coarse) & ~(slip & (a == 0)) & self.differs & wrong.reshape(1, -1)
         for row in np.flatnonzero(where.any(axis=1)):
-            yield Match(self.candidates[row], where[row])
+            yield Match(self.candidates[row], where[row], bool(not (reproduced[row] & where[row]).any()))
 
 
 def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Screen | None:
@@ -201,6 +242,26 @@ def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Scre
     # ~_close(candidate, expected) for every candidate at once: within broadcasts the key over the rows.
     differs = ~within(values, np.asarray(expected, dtype=float).reshape(1, n), tol)
     return _Screen([c for c, ok in zip(kept, finite, strict=True) if ok], values[finite], differs[finite])
+
+
+def _near(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
+    """Flat: is each element ``reference`` to half a unit of the answer's last written digit?"""
+    a = np.asarray(answer, dtype=float).reshape(-1)
+    r = np.asarray(reference, dtype=float).reshape(-1)
+    d = np.asarray(decimals, dtype=float).reshape(-1)
+    if a.shape != r.shape or d.shape != a.shape:
+        return np.zeros(a.size, dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.isfinite(d) & (np.abs(a - r) <= _half_unit(d))
+
+
+def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:
+    """A wrong true/false verdict on a claim: the claim's misconception and the solver's evidence."""
+    from lstmhw.solvers import solver_module
+
+    explain = getattr(solver_module(kp.problem.solver), "misconception", None)
+    message = explain(kp.trace, q) if explain is not None else None
+    return {"mistake": "claim-misjudged", "message": message} if message else None
 
 
 def _describe(found: list[Candidate]) -> dict[str, Any]:

@@ -84,3 +84,6 @@ class Match:
 
     candidate: Candidate
     where: np.ndarray  # flat booleans: the wrong elements it reproduces
+    # only at the answer's own coarse precision (one significant figure written): named only if no
+    # other mistake matches too (see lstmhw.grading.diagnosis)
+    coarse: bool = False

@@ -63,12 +63,62 @@ def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
     return within(a, r, tol).reshape(-1)
 
 
-def _close_to_key(kp: KeyProblem, q: str, value: Any) -> np.ndarray:
-    """Where ``value`` is the key's, or that of the key re-solved rounding to 2, 3 or 4 decimals (on paper)."""
-    ok = _close(value, kp.expected(q), kp.tol)
-    if not ok.all():  # the rounded chains are solved only once an answer needs them
+# --------------------------------------------------------------------------- written precision (SPEC §4.2)
+ZERO_KEY = 1e-12  # a key element this small, relative to the quantity's largest, counts as zero
+
+
+def _figures_shown(x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
+    """Elementwise: do ``decimals`` decimals show at least two significant figures of ``x`` (x ≠ 0)?"""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (x != 0) & (decimals >= 1 - np.floor(np.log10(np.abs(x))))
+
+
+def _half_unit(decimals: np.ndarray) -> np.ndarray:
+    """Half a unit of the last written digit (a hair more, for the binary representation); nan if unknown."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return 0.5 * 10.0 ** (-decimals) * (1 + 1e-9) + 1e-15
+
+
+def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndarray:
+    """Flat: is each element the exact ``reference`` by rule (a) — within the tolerance — or (b) —
+    the reference rounded to the decimals written, which show two significant figures of it
+    (a reference that is zero, relative to its largest element, needs none)?"""
+    ok = _close(answer, reference, tol)
+    if ok.all() or decimals is None or isinstance(reference, (bool, str, np.bool_)):
+        return ok
+    a = np.asarray(answer, dtype=float).reshape(-1)
+    r = np.asarray(reference, dtype=float).reshape(-1)
+    d = np.asarray(decimals, dtype=float).reshape(-1)
+    if a.shape != r.shape or d.shape != a.shape:
+        return ok
+    with np.errstate(invalid="ignore", over="ignore"):
+        scale = np.max(np.abs(r)) if r.size else 0.0
+        zero = np.abs(r) <= ZERO_KEY * scale
+        rounded = np.isfinite(d) & (np.abs(a - r) <= _half_unit(d)) & (zero | _figures_shown(r, d))
+    return ok | rounded
+
+
+def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
+    """Flat: rule (c) — is each element the hand-rounded chain's value to half a unit of its last
+    written digit, and does the answer itself show two significant figures? Never a tolerance."""
+    if decimals is None or isinstance(chain_value, (bool, str, np.bool_)):
+        return np.zeros(np.size(answer), dtype=bool)
+    a = np.asarray(answer, dtype=float).reshape(-1)
+    c = np.asarray(chain_value, dtype=float).reshape(-1)
+    d = np.asarray(decimals, dtype=float).reshape(-1)
+    if a.shape != c.shape or d.shape != a.shape:
+        return np.zeros(a.size, dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.isfinite(d) & np.isfinite(c) & (np.abs(a - c) <= _half_unit(d)) & _figures_shown(a, d)
+
+
+def _close_to_key(kp: KeyProblem, q: str, value: Any, decimals: Any = None) -> np.ndarray:
+    """Where ``value`` is the key's by rules (a) and (b), or the key re-solved as on paper (every value
+    written down rounded to 2, 3 or 4 decimals) by rule (c)."""
+    ok = matches_exact(value, decimals, kp.expected(q), kp.tol)
+    if not ok.all() and decimals is not None:  # the rounded chains are solved only once an answer needs them
         for rounded in kp.rounded:
-            ok |= _close(value, rounded.value(q), kp.tol)
+            ok |= matches_paper(value, decimals, rounded.value(q))
     return ok
 
 
@@ -148,7 +198,8 @@ def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol:
 def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> list[Trace]:
     """The solver re-run from the student's own answers, exactly and with each hand rounding.
 
-    The first is the exact one; a rounding that makes the chain degenerate (÷0) is left out.
+    The first is the exact one (None if it cannot be computed); a rounding that makes the
+    chain degenerate (÷0) is left out.
     """
     chains: list[Trace] = []
     with np.errstate(all="ignore"):
@@ -156,12 +207,34 @@ def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> list[Trace]:
             try:
                 chains.append(kp.reruns.run(overrides=overrides, decimals=decimals))
             except (ArithmeticError, ValueError, LstmhwError):
+                if decimals is None:
+                    return []
                 continue
     return chains
 
 
+def trivial(value: Any, trace: Trace) -> bool:
+    """An answer no error can be carried forward from: all zeros, or a copy of a given value."""
+    if isinstance(value, (bool, str, np.bool_)):
+        return False
+    array = np.asarray(value, dtype=float)
+    if not np.any(array):
+        return True
+    for step in trace:
+        if step.given and np.shape(step.value) == array.shape and not isinstance(step.value, (bool, str)):
+            if np.array_equal(np.asarray(step.value, dtype=float), array):
+                return True
+    return False
+
+
 def _verdict_after_ecf(
-    kp: KeyProblem, q: str, value: Any, ok_key: np.ndarray, overrides: dict[str, Any], ecf_chains: list[Trace]
+    kp: KeyProblem,
+    q: str,
+    value: Any,
+    ok_key: np.ndarray,
+    overrides: dict[str, Any],
+    ecf_chains: list[Trace],
+    decimals: Any = None,
 ) -> tuple[QuantityResult, np.ndarray]:
     """The verdict on an answer that missed the key (right only where ``ok_key``, from
     :func:`_close_to_key`): correct-ecf where it follows from the student's own earlier answers
@@ -173,9 +246,11 @@ def _verdict_after_ecf(
     used: dict[str, Any] = {}
     if ecf_chains:
         upstream = _upstream_answers(ecf_chains[0], q, overrides)
-        if upstream:
-            for trace in ecf_chains:
-                ok_ecf |= _close(value, trace[q].own, tol)
+        # An ECF answer follows from values the student gave: not from zeros or a copied given.
+        if upstream and not all(trivial(overrides[name], kp.trace) for name in upstream):
+            ok_ecf |= matches_exact(value, decimals, ecf_chains[0][q].own, tol)
+            for trace in ecf_chains[1:]:
+                ok_ecf |= matches_paper(value, decimals, trace[q].own)
             ok_ecf &= ~ok_key
             if ok_ecf.any():
                 used = {name: _plain(overrides[name]) for name in upstream}

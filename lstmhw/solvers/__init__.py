@@ -51,6 +51,8 @@ class Solver(Protocol):
     MISTAKES: tuple[Mistake, ...]  # the catalog entries written for it, in its own words
     TEMPLATE: str  # a commented problem file for `lstmhw new`
     REDRAW: tuple[str, ...]  # the keys whose numbers `lstmhw variant` redraws (the problem's data)
+    # Optional: ROUNDED_OPS, the OPS fields whose results a student writes down separately (and
+    # rounds) inside a step's formula, such as tanh(c[t]) in h[t]: see paper_ops.
 
     def read(self, checker: Checker) -> Any | None:
         """Validated parameters, every error collected on ``checker`` (None if any)."""
@@ -87,8 +89,9 @@ def run(
     solution = getattr(problem, "solution", None)
     if solution is not None and (ops is None or ops is module.OPS) and not overrides and decimals is None:
         return Trace(problem.id, problem.solver, problem.title, problem.ask, solution)
+    ops = paper_ops(module, ops if ops is not None else module.OPS, decimals)
     try:
-        tracer = solve_into(module, problem.params, ops if ops is not None else module.OPS, overrides, decimals)
+        tracer = solve_into(module, problem.params, ops, overrides, decimals)
     except LstmhwError as exc:  # NumericError, or a solution longer than MAX_TRACE_STEPS
         raise exc.located(file=getattr(problem, "file", None) or None) from None
     return tracer.trace(problem.id, problem.solver, problem.title, problem.ask)
@@ -109,6 +112,38 @@ def solve_into(
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         module.solve(params, tracer)
     return tracer
+
+
+class _WrittenDown:
+    """An operation whose result a student writes down (and so rounds) before using it."""
+
+    __slots__ = ("fn", "decimals")
+
+    def __init__(self, fn: Any, decimals: int) -> None:
+        self.fn, self.decimals = fn, decimals
+
+    def __call__(self, *args: Any) -> Any:
+        from lstmhw.trace import round_value
+
+        return round_value(self.fn(*args), self.decimals)
+
+
+_PAPER_OPS: dict[tuple[Any, int], Any] = {}
+
+
+def paper_ops(module: Any, ops: Any, decimals: int | None) -> Any:
+    """``ops`` as a student uses them on paper at ``decimals``: the sub-expressions the solver
+    names in ``ROUNDED_OPS`` (tanh(c[t]) in h[t] = o[t]⊙tanh(c[t]), √S_corr) are rounded too,
+    as the steps themselves are. The same object for the same ops and decimals."""
+    fields = getattr(module, "ROUNDED_OPS", ())
+    if decimals is None or not fields:
+        return ops
+    key = (ops, decimals)
+    if key not in _PAPER_OPS:
+        import dataclasses
+
+        _PAPER_OPS[key] = dataclasses.replace(ops, **{f: _WrittenDown(getattr(ops, f), decimals) for f in fields})
+    return _PAPER_OPS[key]
 
 
 def quantity_names(steps: Sequence[Any] | Mapping[str, Any]) -> list[str]:

@@ -128,6 +128,7 @@ MISTAKES: tuple[Mistake, ...] = (
         previous=_swap,
     ),
 )
+ROUNDED_OPS = ("sqrt",)  # √S_corr[k], written down before the division
 REDRAW = ("W", "grad", "grads", "V", "S")  # not lr, betas, eps, t, weight_decay
 
 

@@ -202,7 +202,7 @@ def forget_zero_blocks_gradient(params: ClaimsParams, ops: LstmOps) -> Evidence:
                         False,
                         f"{source}, b_f lowered by {FORGET_SHIFT:g}, x[t] = 0, h[t−1] = {_vec(h)}, "
                         f"c[t−1] = {_vec(c)}: f[t] = {_vec(f)} ≈ 0, yet "
-                        f"∂h_t/∂h_{{t−1,{j + 1}}} = {_vec(column)} ≠ 0 (central difference, δ = {DELTA:g})",
+                        f"∂h[t]/∂h[t−1][{j + 1}] = {_vec(column)} ≠ 0 (central difference, δ = {DELTA:g})",
                         rf"{_tex_words(source + ':')}\ f_t = {_tex_vec(f)} \approx 0,\ "
                         rf"\frac{{\partial h_t}}{{\partial h_{{t-1,{j + 1}}}}} = {_tex_vec(column)} \neq 0",
                         "f[t] ≈ 0 cuts only the cell path c[t−1] → c[t]; the gradient still reaches h[t−1], and so "
@@ -275,7 +275,7 @@ def gates_match_hidden_size(params: ClaimsParams, ops: LstmOps) -> Evidence:
     listed = "; ".join(seen)
     return Evidence(
         True,
-        f"f, i, o and h_t have the same shape: {listed}",
+        f"f, i, o and h[t] have the same shape: {listed}",
         r"\operatorname{shape}(f_t) = \operatorname{shape}(i_t) = \operatorname{shape}(o_t) = \operatorname{shape}(h_t)"
         rf",\ \text{{for }} (H, D) \in \{{{', '.join(sizes)}\}}",
         "each gate is σ(W_g·x + U_g·h + b_g) with W_g H×D, U_g H×H and b_g of H: a vector of H, like h[t]",
@@ -291,6 +291,28 @@ EXPERIMENTS: dict[str, Callable[[ClaimsParams, LstmOps], Evidence]] = {
 }
 
 
+# -- a wrong verdict, in words a TA would write ---------------------------------
+# What a student who judges the claim wrongly has missed, said for the verdict the experiment found.
+MISCONCEPTIONS = {
+    "zero-input-keeps-state": "x[t] = 0 does not freeze an LSTM: its gates still see U·h[t−1] + b, so h[t] moves",
+    "forget-zero-blocks-gradient": "f[t] ≈ 0 cuts only the cell path c[t−1] → c[t]; the gradient still reaches h[t−1] "
+    "through i[t], o[t] and c̃[t]",
+    "gates-nonnegative": "f, i and o are sigmoids, and σ(z) = 1/(1 + exp(−z)) lies in (0, 1): never negative",
+    "gates-sum-to-one": "f, i and o are separate sigmoids, not a softmax: nothing makes them sum to 1",
+    "gates-match-hidden-size": "each gate is σ(W_g·x + U_g·h + b_g) with W_g H×D and U_g H×H: a vector of H, like h[t]",
+}
+
+
+def misconception(trace: Trace, name: str) -> str | None:
+    """Why the verdict on claim ``name`` is what it is, with the evidence: feedback for a wrong answer."""
+    step = trace[name]
+    claim = step.data.get("claim")
+    if claim not in MISCONCEPTIONS:
+        return None
+    verdict = "true" if step.value else "false"
+    return f"“{CLAIMS[claim]}” is {verdict}: {MISCONCEPTIONS[claim]} — {step.formula}"
+
+
 # -- the solution ----------------------------------------------------------------
 def solve(params: ClaimsParams, tracer: Tracer) -> None:
     for label, claim in params.claims.items():
@@ -304,9 +326,9 @@ def solve(params: ClaimsParams, tracer: Tracer) -> None:
             evidence.formula,
             evidence.latex,
             [],
-            lambda ops, verdict: verdict,
+            lambda ops, verdict, claim: verdict,
             uses=OP_FIELDS,
-            data={"verdict": verdict},
+            data={"verdict": verdict, "claim": claim},
             group="claims",
             note=f"“{CLAIMS[claim]}” is {'true' if verdict else 'false'}: {evidence.why}",
         )

@@ -91,6 +91,7 @@ LSTM_MISTAKES: tuple[Mistake, ...] = (
     ),
 )
 MISTAKES: tuple[Mistake, ...] = LSTM_MISTAKES + LOSS_MISTAKES  # the loss is mse's, with its mistake
+ROUNDED_OPS = ("squash",)  # tanh(c[t]), written down before o[t]⊙ it
 REDRAW = ("W", "U", "b", "x", "h0", "c0", "y")
 
 
