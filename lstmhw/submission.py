@@ -86,8 +86,14 @@ def _stem(file: str) -> str:
     return os.path.splitext(os.path.basename(file))[0]
 
 
-def validate_submission_document(doc: Document, problem_ids: Sequence[str] | None = None) -> list[LstmhwError]:
-    """Every structural error in a submission (for ``check``); empty when it is readable."""
+def validate_submission_document(
+    doc: Document, problem_ids: Sequence[str] | None = None, values: bool = True
+) -> list[LstmhwError]:
+    """Every error in a submission (for ``check``); empty when it is readable.
+
+    ``values=False``: only what stops the file being read; an unreadable answer (a mapping, a
+    word) is then graded ``invalid`` on its own, and the rest of the file is graded.
+    """
     errors: list[LstmhwError] = []
     data = doc.data
     for key in data:
@@ -121,7 +127,7 @@ def validate_submission_document(doc: Document, problem_ids: Sequence[str] | Non
             for quantity, raw in group.items():
                 if len(errors) >= MAX_ERRORS_PER_FILE:
                     break
-                if raw is None:
+                if raw is None or not values:
                     continue  # a blank answer: graded as missing, not the whole submission refused
                 if isinstance(raw, dict) or answer_value(raw) is None:
                     errors.append(
@@ -146,7 +152,7 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     data = doc.data
     student = data.get("student", _stem(file))
     student = str(student) if not isinstance(student, (dict, list)) and student is not None else _stem(file)
-    errors = validate_submission_document(doc, problem_ids)
+    errors = validate_submission_document(doc, problem_ids, values=False)
     answers = data.get("answers")
     if not errors and isinstance(answers, dict):
         if not answers:  # answers: {} - read, and graded as all missing

@@ -413,7 +413,6 @@ SUBMISSIONS_REFUSED: dict[str, list[str]] = {
     "misspelt_answers": [":2: answer: unknown key (did you mean 'answers'?)"],
     "answers_list": [":2: answers: a list of 3, expected a mapping of answers"],
     "problem_not_mapping": [":3: answers.p4: 0.5298, expected a mapping of quantity to answer"],
-    "answer_mapping": [":3: answers.p4.h[1]: a mapping, expected a number, a list of numbers, or true/false"],
     "flat_for_many": [":2: answers: a flat map of answers, expected answers grouped by problem (p1, p2, p3, p4)"],
     "variant_negative": [":2: variant: -1, expected a whole number ≥ 0"],
     "variant_nan": [":2: variant: '.nan', expected a whole number ≥ 0"],
@@ -440,6 +439,8 @@ SUBMISSIONS_GRADED: dict[str, dict[str, dict[str, str]]] = {
     "empty_answers": {},
     "unknown_quantities": {"p4": {"h[1]": "correct", "mse": "correct"}},  # h1 is read as h[1]; h[3] and p9 are ignored
     "empty_list_answer": {"p4": {"h[1]": "invalid", "mse": "correct"}},
+    # one unreadable answer is invalid on its own (SPEC §4.1): the rest of the file is graded
+    "answer_mapping": {"p4": {"h[1]": "invalid"}},
 }
 REASONS = {  # why an invalid answer is invalid, as the report says
     ("nan_answers", "p4", "h[1]"): "'.nan', expected a number",
@@ -655,9 +656,10 @@ def test_check_reads_hostile_submissions(corpus):
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     ok = {Path(line.split(" ")[1]).stem for line in result.stdout.splitlines()}
     failed = {Path(line.split(":")[0]).stem for line in result.stderr.splitlines()}
-    # a flat map of answers is only wrong against a key of several problems, which check has not
-    assert ok == set(SUBMISSIONS_GRADED) | {"flat_for_many"}
-    assert failed == set(SUBMISSIONS_REFUSED) - {"flat_for_many"}
+    # a flat map of answers is only wrong against a key of several problems, which check has not;
+    # an answer that is a mapping is graded invalid alone, and check tells the student before they submit
+    assert ok == set(SUBMISSIONS_GRADED) - {"answer_mapping"} | {"flat_for_many"}
+    assert failed == set(SUBMISSIONS_REFUSED) - {"flat_for_many"} | {"answer_mapping"}
     assert not marker.exists()
 
 

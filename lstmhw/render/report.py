@@ -142,10 +142,24 @@ def _fmt(x: float) -> str:
 
 
 def _short(value: Any, digits: int) -> str:
+    """A value for one line of a report; an answer that is no matrix of numbers (``[1, abc]``,
+    ``[[]]``, ragged rows) as it was written, cut short."""
+    import json
+
     import numpy as np
 
     if isinstance(value, list):
-        return value_text(np.asarray(value, dtype=float), digits).replace("\n", " ")
+        try:
+            array = np.asarray(value, dtype=float)
+        except (ValueError, TypeError):
+            array = None
+        if array is None or array.size == 0 or array.dtype.kind != "f":
+            text = json.dumps(value, ensure_ascii=False, default=str)
+            return text if len(text) <= 60 else text[:57] + "..."
+        return value_text(array, digits).replace("\n", " ")
+    if isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 60 else text[:57] + "..."
     return value_text(value, digits)
 
 
