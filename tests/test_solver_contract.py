@@ -62,7 +62,8 @@ def test_module_has_every_attribute_of_the_contract(name):
     for attribute, kind in (("NAME", str), ("KEYS", tuple), ("TEMPLATE", str), ("REDRAW", tuple), ("MISTAKES", tuple)):
         assert isinstance(getattr(module, attribute, None), kind), f"{name}: {attribute} should be a {kind.__name__}"
     assert module.NAME == name
-    assert dataclasses.is_dataclass(module.OPS) and type(module.OPS).__dataclass_params__.frozen
+    params = type(module.OPS).__dataclass_params__
+    assert dataclasses.is_dataclass(module.OPS) and params.frozen and not params.eq, "OPS: @dataclass(frozen=True, eq=False)"
     for function in ("read", "default_ask", "solve", "degenerate"):
         expected = [p for p in inspect.signature(getattr(Solver, function)).parameters if p != "self"]
         parameters = inspect.signature(getattr(module, function)).parameters.values()

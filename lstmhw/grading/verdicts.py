@@ -86,6 +86,11 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
     ok = _close(answer, reference, tol)
     if ok.all() or decimals is None or isinstance(reference, (bool, str, np.bool_)):
         return ok
+    a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
+    if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
+        if not math.isfinite(d1) or d1 < -300 or abs(a1 - r1) > 0.5 * 10.0**-d1 * (1 + 1e-9) + 1e-15:
+            return ok
+        return np.array([r1 == 0 or d1 >= 1 - math.floor(math.log10(abs(r1)))])
     a = np.asarray(answer, dtype=float).reshape(-1)
     r = np.asarray(reference, dtype=float).reshape(-1)
     d = np.asarray(decimals, dtype=float).reshape(-1)
@@ -98,11 +103,30 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
     return ok | rounded
 
 
+def _one_number(x: Any) -> float | None:
+    """``x`` as a Python float when it is a single number (a float or a 1-element array), else None."""
+    if type(x) is float:
+        return x
+    if isinstance(x, np.ndarray) and x.size == 1 and x.dtype.kind == "f":
+        return x.item()
+    return None
+
+
+def _paper_number(a: float, d: float, c: float) -> bool:
+    """:func:`matches_paper` for one number, in plain floats."""
+    if not (math.isfinite(d) and math.isfinite(c)) or a == 0 or d < -300:
+        return False
+    return abs(a - c) <= 0.5 * 10.0**-d * (1 + 1e-9) + 1e-15 and d >= 1 - math.floor(math.log10(abs(a)))
+
+
 def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
     """Flat: rule (c) — is each element the hand-rounded chain's value to half a unit of its last
     written digit, and does the answer itself show two significant figures? Never a tolerance."""
     if decimals is None or isinstance(chain_value, (bool, str, np.bool_)):
         return np.zeros(np.size(answer), dtype=bool)
+    a1, d1, c1 = _one_number(answer), _one_number(decimals), _one_number(chain_value)
+    if a1 is not None and d1 is not None and c1 is not None:  # one number: no NumPy until the result
+        return np.array([_paper_number(a1, d1, c1)])
     a = np.asarray(answer, dtype=float).reshape(-1)
     c = np.asarray(chain_value, dtype=float).reshape(-1)
     d = np.asarray(decimals, dtype=float).reshape(-1)

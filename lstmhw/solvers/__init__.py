@@ -47,7 +47,7 @@ class Solver(Protocol):
 
     NAME: str  # the `solver:` value
     KEYS: tuple[str, ...]  # its own YAML keys (beside the common ones)
-    OPS: Any  # a frozen dataclass of the operations its steps call; mistakes replace fields
+    OPS: Any  # a frozen dataclass (eq=False) of the operations its steps call; mistakes replace fields
     MISTAKES: tuple[Mistake, ...]  # the catalog entries written for it, in its own words
     TEMPLATE: str  # a commented problem file for `lstmhw new`
     REDRAW: tuple[str, ...]  # the keys whose numbers `lstmhw variant` redraws (the problem's data)

@@ -37,7 +37,7 @@ def accumulate(G: Any, square: Any) -> Any:
     return G + square
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class AdagradOps:
     """Everything a known mistake changes is one field here (see lstmhw.mistakes)."""
 

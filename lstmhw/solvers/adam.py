@@ -78,7 +78,7 @@ def bias_correct(moment: Any, power: float) -> Any:
         return np.asarray(moment, dtype=float) / (1.0 - power)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class AdamOps:
     """Everything a known mistake changes is one field here (see lstmhw.mistakes)."""
 

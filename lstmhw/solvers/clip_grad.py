@@ -70,7 +70,7 @@ def same_scope(scope: str) -> str:
     return scope
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class ClipOps:
     """Everything a known mistake changes is one or two fields here (see lstmhw.mistakes)."""
 

@@ -59,7 +59,7 @@ def hidden_carry(terms: Sequence[np.ndarray]) -> np.ndarray:
     return np.sum(np.stack(terms), axis=0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class LstmBackwardOps(LstmOps):
     """lstm-forward's operations (so its mistakes patch the forward steps here too), and the backward ones."""
 

@@ -60,7 +60,7 @@ def lookahead(g: Any, v: Any, beta: float) -> Any:
     return g + beta * v
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class MomentumOps:
     """Everything a known mistake changes is one field here (see lstmhw.mistakes)."""
 

@@ -40,7 +40,7 @@ DEFAULTS = {"lr": 0.01, "beta": 0.99, "eps": 1e-8}  # torch.optim.RMSprop's
 
 
 # -- the operations a mistake can change ---------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class RMSpropOps:
     """Everything a known mistake changes is one field here (see lstmhw.mistakes)."""
 

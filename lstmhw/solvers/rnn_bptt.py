@@ -111,7 +111,7 @@ def softmax_grad(p: np.ndarray, onehot: np.ndarray) -> np.ndarray:
     return p - onehot
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class BpttOps:
     """Everything a known mistake changes is one field here (see lstmhw.mistakes)."""
 
