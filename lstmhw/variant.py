@@ -199,11 +199,12 @@ def to_yaml(data: dict[str, Any], comment: str = "") -> str:
 
 # --------------------------------------------------------------- judging
 def _close(a: Any, b: Any, problem: Problem, margin: float = MARGIN) -> Any:
-    """Elementwise: would the grader (with ``margin`` times its tolerance) take ``a`` for ``b``?"""
-    import numpy as np
+    """Elementwise: would the grader's tolerance test, ``margin`` times as wide, take ``a`` for ``b``?"""
+    from lstmhw.grading.verdicts import within
+    from lstmhw.problem import Tolerance
 
     tol = problem.tolerance
-    return np.abs(a - b) <= margin * (tol.atol + tol.rtol * np.abs(b))
+    return within(a, b, Tolerance(rtol=margin * tol.rtol, atol=margin * tol.atol))
 
 
 def _same(a: Any, b: Any) -> bool:
