@@ -46,7 +46,10 @@ def decimals_written(text: str) -> float:
     match = _DECIMAL_TEXT.fullmatch(clean)
     if match is None or not (match.group(1) or match.group(2)):
         return math.nan
-    return float(len(match.group(2) or "") - int(match.group(3) or 0))
+    exponent = match.group(3) or "0"
+    if len(exponent.lstrip("+-")) > 4:  # 1e99999...: no float is written so; never int() of 5,000 digits
+        return math.nan
+    return float(len(match.group(2) or "") - int(exponent))
 
 
 def written_decimals(raw: Any, path: tuple, texts: dict | None) -> Any:

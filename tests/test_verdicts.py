@@ -179,3 +179,25 @@ def test_hostile_answers_in_gradescope_results(tmp_path):
                      "--format", "gradescope", "--out-dir", str(out))
     assert result.returncode == 0, result.stderr
     assert len(list(out.glob("*/results.json"))) == len(HOSTILE_VALUES)
+
+
+# ---------------------------------------------------------------- found in review
+def test_an_exponent_too_long_for_any_float_is_one_invalid_answer(tmp_path):
+    problems = graded(tmp_path, P4, '  "h[1]": "1e' + "9" * 400 + '"\n  "h[2]": -0.1899\n')
+    assert problems["p4"]["h[1]"]["verdict"] == "invalid" and problems["p4"]["h[2]"]["verdict"] == "correct"
+
+
+def test_no_ecf_for_a_copied_given_beside_zeros(tmp_path):
+    # V[2] = 0 makes W[2] = W[1] exactly: a copy of the given W[1] "follows" from the zeros, and earns nothing
+    text = ('  p1:\n    V[2]: [[0, 0, 0], [0, 0, 0]]\n    S[2]: [[0.010598, 0.06993, 0.109892], [0.140634, 0.16985, 0.021]]\n'
+            '    W[2]: [[-0.22, 0.33, 0.67], [0.49, -0.86, -0.90]]\n')
+    w2 = graded(tmp_path, P1, text)["p1"]["W[2]"]
+    assert w2["verdict"] == "incorrect" and not w2.get("ecf")
+    assert all(e["verdict"] != "correct-ecf" for e in w2["elements"])  # elements near W[1] may be right, not carried
+
+
+@pytest.mark.parametrize("answer", ["h[2]: 0.0", "h[2]: 1", "h[2]: 0.3", "h[2]: -0.3", "mse: 0.4", "mse: 0.05", "h[2]: 0"])
+def test_a_one_figure_answer_alone_gets_no_guessed_mistake(tmp_path, answer):
+    name = answer.split(":")[0]
+    result = graded(tmp_path, P4, f'  "{name}": {answer.split(": ")[1]}\n')["p4"][name]
+    assert result["verdict"] == "incorrect" and result.get("diagnosis") is None, result

@@ -369,8 +369,22 @@ def _settle(
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
     own = OwnChains(kp, overrides)
+    coarse: dict[str, dict[str, Any]] = {}
     for q, ok_key in pending.items():
         result, wrong = _verdict_after_ecf(kp, q, coerced[q], ok_key, overrides, ecf_chains, written.get(q))
         if result.verdict == INCORRECT and options.diagnose:
-            _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result, written.get(q))
+            found = _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result, written.get(q))
+            if found is not None:
+                coarse[q] = found
         results[q] = result
+    # A one-figure answer's diagnosis stands where the same mistake is certain in another answer
+    # of the problem (seed 000's h[2] = 0.005 beside its h[1] = 0.013); alone, it is a guess.
+    certain = {
+        mistake
+        for r in results.values()
+        if r is not None and r.diagnosis
+        for mistake in (r.diagnosis["mistake"], *r.diagnosis.get("alternatives", []))
+    }
+    for q, found in coarse.items():
+        if {found["mistake"], *found.get("alternatives", [])} & certain:
+            results[q].diagnosis = found

@@ -85,16 +85,17 @@ def _diagnose(
     own: OwnChains,
     result: QuantityResult,
     decimals: Any = None,
-) -> None:
+) -> dict[str, Any] | None:
     """Name the mistake that reproduces the wrong elements, by the rules that make an answer
-    right (SPEC §4.3: confident or silent); say so when several do."""
+    right (SPEC §4.3: confident or silent); say so when several do. Returns, instead of naming
+    it, a diagnosis that only a one-figure answer's own coarse precision supports."""
     whole: list[Candidate] = []  # candidates explaining every wrong element
     per_element: dict[int, list[Candidate]] = {}
     if isinstance(expected, (bool, np.bool_)):
         misjudged = _misjudged(kp, q)
         if misjudged is not None:
             result.diagnosis = misjudged
-        return  # a true/false claim is never explained by an arithmetic mistake
+        return None  # a true/false claim is never explained by an arithmetic mistake
     if decimals is not None:
         # Right at the precision written (−0.2 for −0.1899), only too coarse to credit: that is
         # correct work rounded too far, and no mistake is to blame for it.
@@ -103,7 +104,7 @@ def _diagnose(
             consistent |= _near(value, decimals, rounded.value(q))
         if (consistent | ~wrong).all():
             result.reason = "the digits written agree with the solution, but show fewer than two significant figures"
-            return
+            return None
         wrong = wrong & ~consistent
     whole_matches: list[Match] = []
     for match in _matches(kp, q, value, expected, wrong, overrides, own, decimals):
@@ -112,8 +113,10 @@ def _diagnose(
             whole_matches.append(match)
         for flat in np.flatnonzero(match.where):
             per_element.setdefault(int(flat), []).append(match.candidate)
-    if whole and all(m.coarse for m in whole_matches) and len({m.candidate.mistake_id for m in whole_matches}) > 1:
-        whole, per_element = [], {}  # a coarse answer several mistakes round to: silent, not a guess
+    if whole and all(m.coarse for m in whole_matches):
+        # Written to one significant figure: several mistakes may round to it. Named only where the
+        # same mistake explains another answer of the problem for certain (grading._settle decides).
+        return _describe(whole)
     if whole:
         result.diagnosis = _describe(whole)
     elif len(per_element) == 1 and wrong.sum() == 1:
@@ -121,6 +124,7 @@ def _diagnose(
     if result.elements is not None:
         for flat, found in per_element.items():
             result.elements[flat]["diagnosis"] = _describe(found)
+    return None
 
 
 def _matches(
@@ -249,7 +253,7 @@ def _near(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
     """Flat: is each element ``reference`` to half a unit of the answer's last written digit?"""
     a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        near = math.isfinite(d1) and d1 >= -300 and abs(a1 - r1) <= 0.5 * 10.0**-d1 * (1 + 1e-9) + 1e-15
+        near = a1 != 0 and math.isfinite(d1) and d1 >= -300 and abs(a1 - r1) <= 0.5 * 10.0**-d1 * (1 + 1e-9)
         return np.array([near])
     a = np.asarray(answer, dtype=float).reshape(-1)
     r = np.asarray(reference, dtype=float).reshape(-1)
@@ -257,7 +261,7 @@ def _near(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
     if a.shape != r.shape or d.shape != a.shape:
         return np.zeros(a.size, dtype=bool)
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.isfinite(d) & (np.abs(a - r) <= _half_unit(d))
+        return (a != 0) & np.isfinite(d) & (np.abs(a - r) <= _half_unit(d))
 
 
 def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:

@@ -76,7 +76,7 @@ def _figures_shown(x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
 def _half_unit(decimals: np.ndarray) -> np.ndarray:
     """Half a unit of the last written digit (a hair more, for the binary representation); nan if unknown."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return 0.5 * 10.0 ** (-decimals) * (1 + 1e-9) + 1e-15
+        return 0.5 * 10.0 ** (-decimals) * (1 + 1e-9)  # relative slack only: no floor that a tiny value could hide in
 
 
 def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndarray:
@@ -88,7 +88,7 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
         return ok
     a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        if not math.isfinite(d1) or d1 < -300 or abs(a1 - r1) > 0.5 * 10.0**-d1 * (1 + 1e-9) + 1e-15:
+        if not (math.isfinite(d1) and math.isfinite(r1)) or d1 < -300 or abs(a1 - r1) > 0.5 * 10.0**-d1 * (1 + 1e-9):
             return ok
         return np.array([r1 == 0 or d1 >= 1 - math.floor(math.log10(abs(r1)))])
     a = np.asarray(answer, dtype=float).reshape(-1)
@@ -116,7 +116,7 @@ def _paper_number(a: float, d: float, c: float) -> bool:
     """:func:`matches_paper` for one number, in plain floats."""
     if not (math.isfinite(d) and math.isfinite(c)) or a == 0 or d < -300:
         return False
-    return abs(a - c) <= 0.5 * 10.0**-d * (1 + 1e-9) + 1e-15 and d >= 1 - math.floor(math.log10(abs(a)))
+    return abs(a - c) <= 0.5 * 10.0**-d * (1 + 1e-9) and d >= 1 - math.floor(math.log10(abs(a)))
 
 
 def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
@@ -270,8 +270,13 @@ def _verdict_after_ecf(
     used: dict[str, Any] = {}
     if ecf_chains:
         upstream = _upstream_answers(ecf_chains[0], q, overrides)
-        # An ECF answer follows from values the student gave: not from zeros or a copied given.
-        if upstream and not all(trivial(overrides[name], kp.trace) for name in upstream):
+        # An ECF answer follows from values the student gave: not from zeros or a copied given
+        # (one of those among its sources, where it is not the key's own value, is enough to refuse).
+        carried_trivial = any(
+            trivial(overrides[name], kp.trace) and not matches_exact(overrides[name], None, kp.trace.value(name), tol).all()
+            for name in upstream
+        )
+        if upstream and not carried_trivial and not trivial(value, kp.trace):
             ok_ecf |= matches_exact(value, decimals, ecf_chains[0][q].own, tol)
             for trace in ecf_chains[1:]:
                 ok_ecf |= matches_paper(value, decimals, trace[q].own)

@@ -59,6 +59,7 @@ MISTAKES: tuple[Mistake, ...] = (
     one("eps-inside-sqrt",
         "divided by √(G + ε) instead of √G + ε: ε inside the square root, not added after it", denominator=optimizer.root_of_sum),
 )
+ROUNDED_OPS = ("sqrt",)  # √G[k], written down before the division
 REDRAW = ("W", "grad", "grads", "G")  # not lr, eps, t, weight_decay
 degenerate = optimizer.no_degeneracy  # G[k] holds g[k]², so |g|/√G[k] never exceeds 1: no near-zero denominator
 

@@ -119,6 +119,7 @@ BACKWARD_MISTAKES: tuple[Mistake, ...] = (
     ),
 )
 MISTAKES: tuple[Mistake, ...] = BACKWARD_MISTAKES + LSTM_MISTAKES + LOSS_MISTAKES
+ROUNDED_OPS = ("squash", "output_squash")  # tanh(c[t]), written down where it is used
 REDRAW = lstm_forward.REDRAW
 
 

@@ -370,5 +370,5 @@ y: [0.5, 0.8]            # optional: targets for h[t]; then the loss is computed
 loss: {reduction: mean}  # mean (default) | sum | half-sum
 ask: ["h[1]", "h[2]", mse]   # any of z_f[t], f[t], i[t], o[t], c_tilde[t], c[t], h[t], mse
 points: {mse: 2}         # optional: points per asked quantity (default 1)
-tolerance: {rtol: 0.01, atol: 0.001}   # optional: grading tolerance
+tolerance: {rtol: 0.01, atol: 0}   # optional: grading tolerance (these are the defaults)
 """

@@ -60,6 +60,7 @@ MISTAKES: tuple[Mistake, ...] = (
         "divided by √(S + ε) instead of √S + ε: ε inside the square root (TensorFlow's RMSprop), not added after it",
         denominator=optimizer.root_of_sum),
 )
+ROUNDED_OPS = ("sqrt",)  # √S[k], written down before the division
 REDRAW = ("W", "grad", "grads", "S", "G")  # not lr, beta, eps, t, weight_decay
 
 
