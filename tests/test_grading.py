@@ -126,10 +126,12 @@ def test_csv_report_parses_and_has_one_row_per_student(tmp_path):
     assert result.returncode == 1, result.stderr  # one submission could not be read
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["student"] for r in rows] == ["abuitano", "student000", "broken"]
-    assert list(rows[0]) == ["student", "file", "status", "p4", "total", "max"]
+    assert list(rows[0]) == ["student", "file", "status", "variant", "p4", "total", "max", "error"]
     assert rows[0]["status"] == "graded" and float(rows[0]["total"]) == 3 and float(rows[0]["max"]) == 3
+    assert rows[0]["variant"] == "" and rows[0]["error"] == ""
     assert float(rows[1]["p4"]) == 1  # mse by error carried forward; h[1], h[2] wrong
     assert rows[2]["status"] == "error" and rows[2]["p4"] == ""
+    assert rows[2]["error"].startswith(str(bad)) and "invalid YAML" in rows[2]["error"]  # the reason, in its column
 
 
 def test_json_report_schema():
@@ -185,7 +187,7 @@ def test_exit_code_0_and_csv_to_an_atomic_out_file(tmp_path):
     out = tmp_path / "grades.csv"
     result = run_cli("grade", P4, str(FIXTURES / "seeds" / "abuitano.yaml"), "--format", "csv", "--out", str(out))
     assert result.returncode == 0 and result.stdout == ""
-    assert out.read_text().startswith("student,file,status,p4,total,max\n")
+    assert out.read_text().startswith("student,file,status,variant,p4,total,max,error\n")
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no temp file left behind
 
 

@@ -64,10 +64,12 @@ def render_json(results: Sequence[SubmissionResult]) -> str:
 def render_csv(results: Sequence[SubmissionResult], problem_ids: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "file", "status", *problem_ids, "total", "max"])
+    # SPEC §4.5: the variant graded against, and the reason of an error row, in columns of their own
+    writer.writerow(["student", "file", "status", "variant", *problem_ids, "total", "max", "error"])
     for r in results:
         scores = [_round(r.problem_score(pid)) if r.status == "graded" else "" for pid in problem_ids]
-        writer.writerow([r.student, r.file, r.status, *scores, _round(r.score), _round(r.max_score)])
+        variant = "" if r.variant is None else r.variant
+        writer.writerow([r.student, r.file, r.status, variant, *scores, _round(r.score), _round(r.max_score), r.error or ""])
     return buffer.getvalue()
 
 
