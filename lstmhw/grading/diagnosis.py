@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,16 @@ import numpy as np
 
 from lstmhw.errors import LstmhwError
 from lstmhw.grading.records import Candidate, Match, MistakenChain, QuantityResult
-from lstmhw.grading.verdicts import _close, _figures_shown, _half_unit, _one_number, _upstream_answers, matches_exact, within
+from lstmhw.grading.verdicts import (
+    _close,
+    _figures_shown,
+    _half_unit,
+    _one_number,
+    _upstream_answers,
+    matches_exact,
+    within,
+    within_half_unit,
+)
 from lstmhw.mistakes import generic_candidates
 
 if TYPE_CHECKING:
@@ -253,8 +261,7 @@ def _near(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
     """Flat: is each element ``reference`` to half a unit of the answer's last written digit?"""
     a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        near = a1 != 0 and math.isfinite(d1) and d1 >= -300 and abs(a1 - r1) <= 0.5 * 10.0**-d1 * (1 + 1e-9)
-        return np.array([near])
+        return np.array([a1 != 0 and within_half_unit(a1, d1, r1)])
     a = np.asarray(answer, dtype=float).reshape(-1)
     r = np.asarray(reference, dtype=float).reshape(-1)
     d = np.asarray(decimals, dtype=float).reshape(-1)

@@ -88,7 +88,7 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
         return ok
     a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        if not (math.isfinite(d1) and math.isfinite(r1)) or d1 < -300 or abs(a1 - r1) > 0.5 * 10.0**-d1 * (1 + 1e-9):
+        if not within_half_unit(a1, d1, r1):
             return ok
         return np.array([r1 == 0 or d1 >= 1 - math.floor(math.log10(abs(r1)))])
     a = np.asarray(answer, dtype=float).reshape(-1)
@@ -112,11 +112,15 @@ def _one_number(x: Any) -> float | None:
     return None
 
 
+def within_half_unit(a: float, d: float, r: float) -> bool:
+    """One number: is ``a`` ``r`` to half a unit of its last written digit (``d`` decimals, nan if unknown)?
+    :func:`_half_unit` in plain floats."""
+    return math.isfinite(d) and d >= -300 and math.isfinite(r) and abs(a - r) <= 0.5 * 10.0**-d * (1 + 1e-9)
+
+
 def _paper_number(a: float, d: float, c: float) -> bool:
     """:func:`matches_paper` for one number, in plain floats."""
-    if not (math.isfinite(d) and math.isfinite(c)) or a == 0 or d < -300:
-        return False
-    return abs(a - c) <= 0.5 * 10.0**-d * (1 + 1e-9) and d >= 1 - math.floor(math.log10(abs(a)))
+    return a != 0 and within_half_unit(a, d, c) and d >= 1 - math.floor(math.log10(abs(a)))
 
 
 def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
