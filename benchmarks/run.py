@@ -311,7 +311,37 @@ def scaling(rounds: int, workdir: str, startup_cpu: float) -> tuple[str, bool]:
         "the JSON grows with the numbers written (11 values of H numbers per step)"
     )
     table_text, table_ok = table_summaries(files)
-    return text + "\n\n" + table_text, ok and table_ok
+    bptt_text, bptt_ok = bptt_scaling(rounds, workdir)
+    return text + "\n\n" + table_text + "\n\n" + bptt_text, ok and table_ok and bptt_ok
+
+
+BPTT_STEPS = (100, 1000)
+BPTT_HIDDEN = (4, 64)
+
+
+def bptt_scaling(rounds: int, workdir: str) -> tuple[str, bool]:
+    """rnn-bptt (forward, loss, backward t = T…1, the sums over time) is linear in T: CPU per time
+    step of solving + writing the JSON at T = 1,000 against T = 100, in this process."""
+    files = {}
+    for T in BPTT_STEPS:
+        for H in BPTT_HIDDEN:
+            path = os.path.join(workdir, f"bptt_T{T}_H{H}.yaml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(generate.bptt_problem_text(T, H))
+            files[T, H] = path
+    work = inprocess(files, rounds)
+    rows, ok = [], True
+    for H in BPTT_HIDDEN:
+        per_step = {T: (work[T, H][1] + work[T, H][2]) / T for T in BPTT_STEPS}
+        ratio = per_step[1000] / per_step[100]
+        good = ratio <= LINEAR_SLACK
+        ok &= good
+        rows.append([f"H = {H}", *(f"{1e6 * per_step[T]:.0f} µs" for T in BPTT_STEPS), f"{ratio:.2f}", f"≤ {LINEAR_SLACK}", verdict(good)])
+    text = (
+        "rnn-bptt linear in T: CPU per time step of solving + writing the JSON (in this process, fastest of several runs)\n"
+        + table(rows, ["", "T = 100", "T = 1,000", "ratio", "target", ""])
+    )
+    return text, ok
 
 
 def inprocess(files: dict[tuple[int, int], str], rounds: int) -> dict[tuple[int, int], tuple[float, float, float, int]]:
@@ -335,6 +365,8 @@ def inprocess(files: dict[tuple[int, int], str], rounds: int) -> dict[tuple[int,
             gc.collect()
             t0 = time.process_time()
             problems = load_problems([files[key]])
+            for problem in problems:
+                problem.solution = None  # loading solved it once already: time a solve of its own
             t1 = time.process_time()
             traces = [run(p) for p in problems]
             t2 = time.process_time()
