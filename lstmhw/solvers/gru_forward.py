@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from lstmhw.limits import MAX_HIDDEN, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
+from lstmhw.limits import MAX_HIDDEN, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
 from lstmhw.mathops import sigmoid, tanh
 from lstmhw.mistakes import Mistake, one
 from lstmhw.problem import Checker, fit, shape_text
-from lstmhw.solvers.lstm_forward import Weights, read_weights
+from lstmhw.solvers.lstm_forward import Weights, read_inputs, read_weights
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
 from lstmhw.solvers.mse import REDUCTIONS, loss_steps, reduce_squares
 from lstmhw.trace import Trace, Tracer
@@ -175,20 +175,8 @@ def read(c: Checker) -> GruParams | None:
     # Each check below needs only the sizes it names, so a wrong W does not hide a wrong x, h0 or y.
     ok = weights is not None and x is not None
     sized = H is not None and D is not None and 1 <= H <= MAX_HIDDEN and 1 <= D <= MAX_HIDDEN
-    T = None
-    if x is not None:
-        if x.ndim == 1:  # a flat list: T scalar inputs when D = 1, or a single step
-            x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
-        elif x.ndim == 0:
-            x = x.reshape(1, 1)
-        if sized and x.shape[1] != D:
-            c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
-            ok = False
-        elif x.shape[0] > MAX_TIME_STEPS:
-            c.fail(("x",), f"{x.shape[0]:,} time steps, expected at most {MAX_TIME_STEPS:,}")
-            ok = False
-        else:
-            T = x.shape[0]
+    x, T = read_inputs(c, x, D if sized else None)
+    ok = ok and (x is None or T is not None)
     state = None
     if sized:
         state = np.zeros(H) if h0 is None else fit(h0, H, None)

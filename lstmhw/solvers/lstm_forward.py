@@ -236,20 +236,8 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
     # a wrong x, h0 or y: `lstmhw check` lists every error in the file.
     ok = weights is not None and x is not None
     sized = H is not None and D is not None and 1 <= H <= MAX_HIDDEN and 1 <= D <= MAX_HIDDEN
-    T = None
-    if x is not None:
-        if x.ndim == 1:  # a flat list: T scalar inputs when D = 1, or a single step
-            x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
-        elif x.ndim == 0:
-            x = x.reshape(1, 1)
-        if sized and x.shape[1] != D:
-            c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
-            ok = False
-        elif x.shape[0] > MAX_TIME_STEPS:
-            c.fail(("x",), f"{x.shape[0]:,} time steps, expected at most {MAX_TIME_STEPS:,}")
-            ok = False
-        else:
-            T = x.shape[0]
+    x, T = read_inputs(c, x, D if sized else None)
+    ok = ok and (x is None or T is not None)
     state = {}
     for key, array in (("h0", h0), ("c0", c0)):
         if not sized:
@@ -284,6 +272,25 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
     if not ok or not sized or T is None:
         return None
     return LstmParams(weights, x, state["h0"], state["c0"], y, reduction)
+
+
+def read_inputs(c: Checker, x: np.ndarray | None, D: int | None) -> tuple[np.ndarray | None, int | None]:
+    """``x`` as T×D rows, one per time step (a flat list is T scalar inputs when D = 1, or one
+    step; a number is 1×1), and T; T is None, with the error collected, when x does not fit D
+    (unknown D: not checked) or has more than MAX_TIME_STEPS rows."""
+    if x is None:
+        return None, None
+    if x.ndim == 1:
+        x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
+    elif x.ndim == 0:
+        x = x.reshape(1, 1)
+    if D is not None and x.shape[1] != D:
+        c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
+        return x, None
+    if x.shape[0] > MAX_TIME_STEPS:
+        c.fail(("x",), f"{x.shape[0]:,} time steps, expected at most {MAX_TIME_STEPS:,}")
+        return x, None
+    return x, x.shape[0]
 
 
 def default_ask(params: LstmParams) -> list[str]:

@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from lstmhw.limits import MAX_HIDDEN, MAX_TIME_STEPS, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
+from lstmhw.limits import MAX_HIDDEN, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
 from lstmhw.mathops import sigmoid
 from lstmhw.mistakes import Mistake, Variant, one
 from lstmhw.problem import Checker, fit, shape_text
+from lstmhw.solvers.lstm_forward import read_inputs
 from lstmhw.solvers.mse import REDUCTIONS, reduce_squares
 from lstmhw.solvers.rnn_gradient import ACTIVATIONS, activate, derivative
 from lstmhw.trace import Trace, Tracer
@@ -316,20 +317,8 @@ def read(c: Checker) -> BpttParams | None:
             c.fail(("W_x",), f"shape {shape_text(W_x.shape)}, expected ({H}, {D}) {sizes}")
             ok = False
         W_x = fitted
-    T = None
-    if x is not None:
-        if x.ndim == 1:  # a flat list: T scalar inputs when D = 1, or a single step
-            x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
-        elif x.ndim == 0:
-            x = x.reshape(1, 1)
-        if D is not None and x.shape[1] != D:
-            c.fail(("x",), f"shape {shape_text(x.shape)}, expected (T, {D}): one row of {D} inputs per time step")
-            ok = False
-        elif x.shape[0] > MAX_TIME_STEPS:
-            c.fail(("x",), f"{x.shape[0]:,} time steps, expected at most {MAX_TIME_STEPS:,}")
-            ok = False
-        else:
-            T = x.shape[0]
+    x, T = read_inputs(c, x, D)
+    ok = ok and (x is None or T is not None)
     vectors = {}
     for key, array in (("b", b), ("h0", h0)):
         if H is None:
