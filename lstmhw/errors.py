@@ -88,12 +88,18 @@ class ValidationErrors(LstmhwError):
 
 def did_you_mean(word: str, options: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` when an option is close to ``word``, else ``''``."""
+    close = closest(word, options)
+    return f" (did you mean '{close}'?)" if close is not None else ""
+
+
+def closest(word: str, options: Sequence[str]) -> str | None:
+    """The option closest to ``word`` (case aside) when one is close enough to suggest, else None."""
     import difflib
 
     if len(word) > 100:
-        return ""  # no option is that long; difflib would index the whole word
+        return None  # no option is that long; difflib would index the whole word
     by_lower = {str(o).lower(): str(o) for o in options}
     # Short keys (h0, c0, W) differ by one character out of two: allow a looser match.
     cutoff = 0.5 if len(word) <= 3 else 0.6
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
-    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
+    return by_lower[close[0]] if close else None

@@ -29,12 +29,21 @@ def parse_literal(text: str, flag: str) -> Any:
         if isinstance(value, list):
             return value
         raise LstmhwError(f"{stripped!r}, {_FORMS}", path=(flag,))
-    rows = [row for row in stripped.strip("[]").split(";")]
+    cells = matlab_cells(stripped)
+    if cells is None:
+        raise LstmhwError(f"{text!r}, {_FORMS}", path=(flag,))
+    parsed = [[parse_number(cell) for cell in row] for row in cells]
+    return parsed[0] if len(parsed) == 1 else parsed
+
+
+def matlab_cells(text: str) -> list[list[str]] | None:
+    """The cell texts of MATLAB-style rows (``"0.1 0.2; 0.3 0.4"``, brackets and commas allowed),
+    row by row; None unless every cell is a number (so a word or a sentence is never read as one)."""
+    rows = text.strip().strip("[]").split(";")
     parsed = []
     for row in rows:
         cells = [cell for cell in re.split(r"[\s,]+", row.strip()) if cell]
-        numbers = [parse_number(cell) for cell in cells]
-        if not cells or any(n is None for n in numbers):
-            raise LstmhwError(f"{text!r}, {_FORMS}", path=(flag,))
-        parsed.append(numbers)
-    return parsed[0] if len(parsed) == 1 else parsed
+        if not cells or any(parse_number(cell) is None for cell in cells):
+            return None
+        parsed.append(cells)
+    return parsed

@@ -22,6 +22,23 @@ from lstmhw.yamlio import Document, load_yaml
 SUBMISSION_KEYS = ("student", "answers", "variant")
 TRUE_WORDS = {"t", "true", "yes", "y", "on"}
 FALSE_WORDS = {"f", "false", "no", "n", "off"}
+# "False, because the biases ...": a true/false answer with the student's reason after it.
+_CLAIM_SENTENCE = re.compile(r"\s*(true|false|yes|no)\b[\s,.;:!\u2013\u2014-]*(.*)", re.IGNORECASE | re.DOTALL)
+_FRACTION = re.compile(r"\s*([-+\u2212]?\d+(?:\.\d*)?)\s*/\s*(\d+(?:\.\d*)?)\s*")
+
+
+@dataclass(frozen=True)
+class AnsweredTwice:
+    """A quantity written twice in one submission: invalid on its own (the rest is graded)."""
+
+    values: tuple[Any, ...]
+
+    def __str__(self) -> str:
+        import json
+
+        from lstmhw.render.values import jsonable
+
+        return "answered twice: " + ", then ".join(json.dumps(jsonable(v)) for v in self.values)
 
 
 @dataclass
@@ -34,6 +51,7 @@ class Submission:
     # problem id -> quantity -> the decimals each number was written with (nested like the
     # answer; nan where there is no such thing, e.g. 1/4): grading uses the written precision.
     decimals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ignored_problems: list[str] = field(default_factory=list)  # answered problems the key does not have
 
 
 _DECIMAL_TEXT = re.compile(r"[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?")
@@ -53,10 +71,15 @@ def decimals_written(text: str) -> float:
 
 
 def written_decimals(raw: Any, path: tuple, texts: dict | None) -> Any:
-    """The decimals of every number in a raw answer, nested like it (see :func:`decimals_written`)."""
+    """The decimals of every number in a raw answer, nested like :func:`answer_value`'s reading
+    of it (see :func:`decimals_written`)."""
     if isinstance(raw, list):
         return [written_decimals(item, path + (n,), texts) for n, item in enumerate(raw)]
     if isinstance(raw, str):
+        cells = _rows(raw)
+        if cells is not None:
+            rows = [[decimals_written(cell) for cell in row] for row in cells]
+            return rows[0] if len(rows) == 1 else rows
         return decimals_written(raw)
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         return math.nan
@@ -67,22 +90,64 @@ def written_decimals(raw: Any, path: tuple, texts: dict | None) -> Any:
 
 
 def answer_value(raw: Any) -> Any:
-    """A raw YAML answer as a number, bool or nested list of numbers; None if unreadable.
+    """A raw YAML answer as a number, bool, word or nested list of numbers; None if unreadable.
 
-    ``T``/``F``/``yes``/``no`` are booleans; strings YAML 1.1 does not read as
-    numbers (``1e-3``) are numbers.
+    Read as a student writes them (SPEC §4.1): ``T``/``F``/``yes``/``no`` and a sentence that
+    starts with ``true``/``false`` ("False, because ...") are booleans; strings YAML 1.1 does
+    not read as numbers (``1e-3``, ``−0.22``) and fractions (``1/4``) are numbers; MATLAB rows
+    (``"0.1 0.2; 0.3 0.4"``, also one row per item of a YAML list) are lists.
     """
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        return raw.strip().lower() in TRUE_WORDS
+    if isinstance(raw, str):
+        return _text_value(raw)
     if isinstance(raw, list):
         items = [answer_value(item) for item in raw]
         if any(item is None or isinstance(item, bool) for item in items):
             return None
         return items
     number = as_number(raw)
-    return float(number) if number is not None else (raw if isinstance(raw, str) else None)
+    return float(number) if number is not None else None
+
+
+def _text_value(text: str) -> Any:
+    word = text.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    number = as_number(text)
+    if number is not None:
+        return float(number)
+    fraction = _FRACTION.fullmatch(text)
+    if fraction is not None:
+        numerator, denominator = (float(part.replace("\u2212", "-")) for part in fraction.groups())
+        return numerator / denominator if denominator != 0 and math.isfinite(numerator / denominator) else text
+    cells = _rows(text)
+    if cells is not None:
+        rows = [[float(as_number(cell)) for cell in row] for row in cells]
+        return rows[0] if len(rows) == 1 else rows
+    sentence = _CLAIM_SENTENCE.fullmatch(text)
+    if sentence is not None:
+        return sentence.group(1).lower() in TRUE_WORDS
+    return text
+
+
+def _rows(text: str) -> list[list[str]] | None:
+    """MATLAB rows written as text, only where there is more than one number (else a number)."""
+    if not any(mark in text for mark in " ;,\t"):
+        return None
+    from lstmhw.literals import matlab_cells
+
+    cells = matlab_cells(text)
+    return cells if cells is not None and sum(len(row) for row in cells) > 1 else None
+
+
+def claim_reason(raw: Any) -> str | None:
+    """The student's reason after a true/false word ("False, because the biases ..."), if any."""
+    if not isinstance(raw, str):
+        return None
+    sentence = _CLAIM_SENTENCE.fullmatch(raw)
+    reason = sentence.group(2).strip() if sentence is not None else ""
+    return reason or None
 
 
 def _stem(file: str) -> str:
@@ -141,15 +206,17 @@ def validate_submission_document(
 
 def _is_nested(answers: dict, problem_ids: Sequence[str] | None) -> bool:
     """Answers grouped per problem (``p4: {h[1]: ...}``) rather than one flat map."""
-    if problem_ids is not None and any(key in problem_ids for key in answers):
-        return True
+    if problem_ids is not None:
+        lower = {str(pid).lower() for pid in problem_ids}
+        if any(str(key).lower() in lower for key in answers):
+            return True
     return bool(answers) and all(isinstance(v, dict) for v in answers.values())
 
 
 def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     """Read one submission; never raises for bad content (the error is recorded instead)."""
     try:
-        doc = load_yaml(file, keep_text=True)
+        doc = load_yaml(file, keep_text=True, keep_duplicates=True)
     except LstmhwError as exc:
         return Submission(file=file, student=_stem(file), error=str(exc))
     data = doc.data
@@ -157,15 +224,31 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     student = str(student) if not isinstance(student, (dict, list)) and student is not None else _stem(file)
     errors = validate_submission_document(doc, problem_ids, values=False)
     answers = data.get("answers")
-    if not errors and isinstance(answers, dict):
-        if not answers:  # answers: {} - read, and graded as all missing
-            grouped = {}
-        elif _is_nested(answers, problem_ids):
-            # Answers to problems outside the key are ignored: an instructor may grade
-            # one problem of a homework at a time.
-            grouped = {str(pid): dict(group) for pid, group in answers.items() if pid in problem_ids}
+    nested = isinstance(answers, dict) and _is_nested(answers, problem_ids)
+    errors.extend(_apply_duplicates(doc, nested))
+    grouped: dict[str, dict[str, Any]] = {}
+    decimals: dict[str, dict[str, Any]] = {}
+    ignored: list[str] = []
+    if not errors and isinstance(answers, dict) and answers:
+        if nested:
+            # Problem ids are matched case-insensitively (P4 is p4). Answers to problems outside
+            # the key are not graded (an instructor may grade one problem at a time), but listed.
+            by_lower = {str(pid).lower(): pid for pid in problem_ids}
+            for written, group in answers.items():
+                pid = by_lower.get(str(written).lower())
+                if pid is None:
+                    ignored.append(str(written))
+                    continue
+                here = grouped.setdefault(pid, {})
+                places = decimals.setdefault(pid, {})
+                for q, raw in group.items():
+                    number_decimals = written_decimals(raw, ("answers", written, q), doc.texts)
+                    if q in here:  # P4 and p4 both answer it
+                        raw, number_decimals = AnsweredTwice((here[q], raw)), math.nan
+                    here[q], places[q] = raw, number_decimals
         elif len(problem_ids) == 1:
             grouped = {problem_ids[0]: dict(answers)}
+            decimals = {problem_ids[0]: {q: written_decimals(raw, ("answers", q), doc.texts) for q, raw in answers.items()}}
         else:
             errors.append(
                 doc.error(
@@ -174,17 +257,40 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
                     f"for a key of {len(problem_ids)} problems",
                 )
             )
-            grouped = {}
-    else:
-        grouped = {}
     variant = None
     if not errors and "variant" in data:
         variant = int(as_number(data["variant"]))
     if errors:
         return Submission(file=file, student=student, error=str(errors[0]))
-    nested = isinstance(answers, dict) and _is_nested(answers, problem_ids)
-    decimals = {
-        pid: {q: written_decimals(raw, ("answers", pid, q) if nested else ("answers", q), doc.texts) for q, raw in group.items()}
-        for pid, group in grouped.items()
-    }
-    return Submission(file=file, student=student, answers=grouped, variant=variant, decimals=decimals)
+    return Submission(
+        file=file, student=student, answers=grouped, variant=variant, decimals=decimals, ignored_problems=ignored
+    )
+
+
+def _apply_duplicates(doc: Document, nested: bool) -> list[LstmhwError]:
+    """Keys written twice: a quantity becomes :class:`AnsweredTwice` (invalid alone), a problem
+    written twice is one problem, and any other key twice refuses the file."""
+    errors = []
+    for path, entries in (doc.duplicates or {}).items():
+        answer_depth = 3 if nested else 2
+        if path[:1] == ("answers",) and len(path) == answer_depth:
+            parent = doc.data["answers"][path[1]] if nested else doc.data["answers"]
+            if isinstance(parent, dict):
+                parent[path[-1]] = AnsweredTwice(tuple(value for value, _line in entries))
+                continue
+        if nested and len(path) == 2 and path[0] == "answers" and all(isinstance(v, dict) for v, _line in entries):
+            merged = doc.data["answers"][path[1]]
+            for later, _line in entries[1:]:
+                for q, raw in later.items():
+                    merged[q] = AnsweredTwice((merged[q], raw)) if q in merged else raw
+            continue
+        if len(path) >= answer_depth and path[0] == "answers":
+            continue  # inside one answer (a mapping): that answer is invalid anyway
+        (_first, first_line), (_again, line) = entries[0], entries[1]
+        errors.append(
+            LstmhwError(
+                f"key {path[-1]!r} appears twice (first on line {first_line}), expected each key once",
+                file=doc.file, path=path, line=line,
+            )
+        )
+    return errors

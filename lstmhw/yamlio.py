@@ -55,6 +55,9 @@ class Document:
     # With keep_text: the text every number was written with, by key path ("0.220" keeps its
     # three decimals, which the value 0.22 does not); grading reads the precision from it.
     texts: dict[Path, str] | None = None
+    # With keep_duplicates: a key written twice in one mapping, by its key path, as
+    # [(value, line), ...] in the order written (the mapping keeps the first value).
+    duplicates: dict[Path, list[tuple[Any, int | None]]] | None = None
 
     def line(self, path: Path) -> int | None:
         """The line of ``path``, or of its nearest parent that has one."""
@@ -147,16 +150,18 @@ def _key_text(value: Any, doc: Document, path: Path, line: int | None) -> str:
     return str(value)
 
 
-def parse_yaml(text: str, file: str, keep_text: bool = False) -> Document:
+def parse_yaml(text: str, file: str, keep_text: bool = False, keep_duplicates: bool = False) -> Document:
     """Parse one YAML document from text, with every bound of ``limits`` enforced.
 
     ``keep_text``: also record the text of every number (:attr:`Document.texts`).
+    ``keep_duplicates``: a key written twice is recorded (:attr:`Document.duplicates`)
+    instead of refusing the file: a submission's quantity answered twice is invalid alone.
     """
     import yaml
 
     Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return _parse_with(Loader, text, file, keep_text)
+        return _parse_with(Loader, text, file, keep_text, keep_duplicates)
     except yaml.MarkedYAMLError:  # only libyaml's own depth refusal gets here
         pass
     # libyaml 0.2.6 (PyYAML >= 6.0.4) refuses nesting deeper than 1,000 levels in its
@@ -165,14 +170,14 @@ def parse_yaml(text: str, file: str, keep_text: bool = False) -> Document:
     # which has no such limit: the same events, so our bound refuses it with the key path.
     # Only a file that is refused anyway takes this path; the Python scanner looks at most
     # 1,024 characters ahead, so a deep file is still refused in milliseconds.
-    return _parse_with(yaml.SafeLoader, text, file, keep_text)
+    return _parse_with(yaml.SafeLoader, text, file, keep_text, keep_duplicates)
 
 
-def _parse_with(Loader: Any, text: str, file: str, keep_text: bool = False) -> Document:
+def _parse_with(Loader: Any, text: str, file: str, keep_text: bool = False, keep_duplicates: bool = False) -> Document:
     """:func:`parse_yaml` with one loader class; libyaml's own depth refusal is re-raised as is."""
     import yaml
 
-    doc = Document(file=file, data=None, texts={} if keep_text else None)
+    doc = Document(file=file, data=None, texts={} if keep_text else None, duplicates={} if keep_duplicates else None)
     loader = Loader(text)
     try:
         return _build(loader, doc)
@@ -227,6 +232,10 @@ def _build(loader: Any, doc: Document) -> Document:
             container.append(value)
         elif frame[2] is None:  # this value is a key
             key = _key_text(value, doc, path, line)
+            if key in container and doc.duplicates is not None:
+                doc.duplicates.setdefault(path + (key,), [(container[key], doc.lines.get(path + (key,)))])
+                frame[2] = _Again(key, line)
+                return
             if key in container:
                 first = doc.lines.get(path + (key,))
                 raise LstmhwError(
@@ -235,6 +244,10 @@ def _build(loader: Any, doc: Document) -> Document:
                 )
             frame[2] = key
             doc.lines[path + (key,)] = line
+        elif type(frame[2]) is _Again:  # the value of a key written twice: recorded, the first one kept
+            assert doc.duplicates is not None
+            doc.duplicates[path + (frame[2].key,)].append((value, frame[2].line))
+            frame[2] = None
         else:
             container[frame[2]] = value
             frame[2] = None
@@ -308,6 +321,14 @@ def _build(loader: Any, doc: Document) -> Document:
     return doc
 
 
+@dataclass(frozen=True)
+class _Again:
+    """The pending key of a mapping when that key was written before (see keep_duplicates)."""
+
+    key: str
+    line: int | None
+
+
 def _copy(value: Any) -> Any:
     """Aliases are expanded into independent copies (bounded by the node count)."""
     if isinstance(value, list):
@@ -370,9 +391,9 @@ def read_text(file: str) -> str:
     return text
 
 
-def load_yaml(file: str, keep_text: bool = False) -> Document:
-    """Read and parse ``file``; the document must be a non-empty mapping."""
-    doc = parse_yaml(read_text(file), file, keep_text)
+def load_yaml(file: str, keep_text: bool = False, keep_duplicates: bool = False) -> Document:
+    """Read and parse ``file``; the document must be a non-empty mapping (see :func:`parse_yaml`)."""
+    doc = parse_yaml(read_text(file), file, keep_text, keep_duplicates)
     if doc.data is None:
         raise LstmhwError("empty file, expected a YAML mapping of keys", file=file)
     if not isinstance(doc.data, dict):

@@ -418,7 +418,6 @@ SUBMISSIONS_REFUSED: dict[str, list[str]] = {
     "variant_nan": [":2: variant: '.nan', expected a whole number ≥ 0"],
     "variant_fraction": [":2: variant: 1.5, expected a whole number ≥ 0"],
     "student_list": [":2: student: a list of 2, expected a name"],
-    "duplicate_answer": [":5: answers.p4.mse: key 'mse' appears twice (first on line 4)"],
     "duplicate_key": [":4: answers: key 'answers' appears twice (first on line 2)"],
     "tab_indent": [":3: invalid YAML", "(a tab: YAML indents with spaces)"],
 }
@@ -441,9 +440,12 @@ SUBMISSIONS_GRADED: dict[str, dict[str, dict[str, str]]] = {
     "empty_list_answer": {"p4": {"h[1]": "invalid", "mse": "correct"}},
     # one unreadable answer is invalid on its own (SPEC §4.1): the rest of the file is graded
     "answer_mapping": {"p4": {"h[1]": "invalid"}},
+    # a quantity answered twice is invalid alone (SPEC §4.1), the rest graded
+    "duplicate_answer": {"p4": {"mse": "invalid"}},
 }
 REASONS = {  # why an invalid answer is invalid, as the report says
     ("nan_answers", "p4", "h[1]"): "'.nan', expected a number",
+    ("duplicate_answer", "p4", "mse"): "answered twice: 0.5298, then 0.1",
     ("ragged_matrix", "p1", "V[2]"): "a ragged list, expected a rectangular list of numbers",
     ("wrong_shape", "p1", "W[2]"): "shape (3, 3), expected (2, 3)",
     ("words", "p4", "h[2]"): "'oops' in a list, expected numbers only",
@@ -658,8 +660,8 @@ def test_check_reads_hostile_submissions(corpus):
     failed = {Path(line.split(":")[0]).stem for line in result.stderr.splitlines()}
     # a flat map of answers is only wrong against a key of several problems, which check has not;
     # an answer that is a mapping is graded invalid alone, and check tells the student before they submit
-    assert ok == set(SUBMISSIONS_GRADED) - {"answer_mapping"} | {"flat_for_many"}
-    assert failed == set(SUBMISSIONS_REFUSED) - {"flat_for_many"} | {"answer_mapping"}
+    assert ok == set(SUBMISSIONS_GRADED) - {"answer_mapping", "duplicate_answer"} | {"flat_for_many"}
+    assert failed == set(SUBMISSIONS_REFUSED) - {"flat_for_many"} | {"answer_mapping", "duplicate_answer"}
     assert not marker.exists()
 
 

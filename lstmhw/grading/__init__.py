@@ -34,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from lstmhw.errors import LstmhwError
-from lstmhw.grading.diagnosis import OwnChains, _diagnose, _Screen
-from lstmhw.grading.records import MistakenChain, PatchedOps, QuantityResult, SubmissionResult
+from lstmhw.errors import LstmhwError, closest
+from lstmhw.grading.diagnosis import OwnChains, _diagnose, _from_own_values, _Screen, agrees
+from lstmhw.grading.names import MatchedAnswers, StepNames, match_answers, match_names, plain_name
+from lstmhw.grading.records import MistakenChain, PatchedOps, QuantityResult, SubmissionResult, WorkingResult
 from lstmhw.grading.verdicts import (
     CORRECT,
     HAND_ROUNDING_DECIMALS,
@@ -52,15 +53,17 @@ from lstmhw.grading.verdicts import (
     _verdict_after_ecf,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
+from lstmhw.grading.working import charge_once
 from lstmhw.mistakes import mistake_traces, patched_ops
 from lstmhw.problem import Problem, Tolerance
 from lstmhw.reruns import Reruns
 from lstmhw.solvers import run, solver_module
-from lstmhw.submission import Submission, written_decimals
+from lstmhw.submission import AnsweredTwice, Submission, claim_reason, written_decimals
 from lstmhw.trace import Trace
 
 __all__ = [
-    "Key", "KeyProblem", "Options", "QuantityResult", "SubmissionResult", "grade_problem", "grade_submission", "match_names"
+    "Key", "KeyProblem", "MatchedAnswers", "Options", "ProblemGrade", "QuantityResult", "SubmissionResult", "WorkingResult",
+    "grade_problem", "grade_submission", "match_answers", "match_names", "plain_name",
 ]
 
 
@@ -127,6 +130,34 @@ class KeyProblem:
     def expected(self, quantity: str) -> Any:
         return self.trace.value(quantity)
 
+    @cached_property
+    def names(self) -> StepNames:
+        """The names an answer may have: asked, the working (steps not asked), givens."""
+        return StepNames.of(self.trace, self.problem.ask)
+
+    @cached_property
+    def order(self) -> dict[str, int]:
+        """Each step's place in the solution's order."""
+        return {name: n for n, name in enumerate(self.trace.steps)}
+
+    def ancestors(self, name: str) -> frozenset[str]:
+        """Every step ``name`` is computed from, through any number of steps (remembered per key)."""
+        found = self._ancestors.get(name)
+        if found is None:
+            seen: set[str] = set()
+            stack = list(self.trace[name].inputs)
+            while stack:
+                step = stack.pop()
+                if step not in seen:
+                    seen.add(step)
+                    stack.extend(self.trace[step].inputs)
+            found = self._ancestors[name] = frozenset(seen)
+        return found
+
+    @cached_property
+    def _ancestors(self) -> dict[str, frozenset[str]]:
+        return {}
+
 
 class Key:
     """The answer key: problems by id, and their variants on demand."""
@@ -156,7 +187,7 @@ class Key:
 
 # --------------------------------------------------------------------------- grading
 def grade_submission(key: Key, submission: Submission, options: Options | None = None) -> SubmissionResult:
-    """Grade every asked quantity of every key problem for one submission."""
+    """Grade every asked quantity of every key problem for one submission, and its working."""
     options = options or key.options
     if submission.error is not None:
         return SubmissionResult(submission.student, submission.file, "error", submission.error, 0.0, key.max_score)
@@ -166,77 +197,72 @@ def grade_submission(key: Key, submission: Submission, options: Options | None =
         return SubmissionResult(
             submission.student, submission.file, "error", f"variant {submission.variant}: {exc}", 0.0, key.max_score
         )
-    problems = {}
+    problems, working = {}, {}
+    ignored: list[dict[str, Any]] = [
+        {"problem": pid, "name": None, "did_you_mean": closest(pid, graded_key.ids)} for pid in submission.ignored_problems
+    ]
     for pid, kp in graded_key.problems.items():
-        answers, renamed = match_names(submission.answers.get(pid, {}), kp.problem.ask)
+        matched = match_answers(submission.answers.get(pid, {}), kp.names)
         written = submission.decimals.get(pid, {})
-        decimals = {q: written.get(renamed.get(q, q)) for q in answers}
-        problems[pid] = grade_problem(kp, answers, options, decimals)
-        for quantity, written in renamed.items():
-            problems[pid][quantity].read_from = written
+        decimals = {q: written.get(matched.renamed.get(q, q)) for q in matched.asked}
+        working_decimals = {w: written.get(matched.renamed.get(w, w)) for w in matched.working}
+        graded = grade_problem(kp, matched.asked, options, decimals, matched.working, working_decimals)
+        problems[pid] = graded.results
+        if graded.working is not None:
+            working[pid] = graded.working
+        steps = graded.working.steps if graded.working is not None else {}
+        for name, as_written in matched.renamed.items():
+            result = problems[pid].get(name) or steps.get(name)
+            if result is not None:
+                result.read_from = as_written
+        ignored.extend({"problem": pid, "name": i.name, "did_you_mean": i.did_you_mean} for i in matched.ignored)
     score = sum(r.points for results in problems.values() for r in results.values())
     return SubmissionResult(
-        submission.student, submission.file, "graded", None, score, graded_key.max_score, problems, submission.variant
+        submission.student, submission.file, "graded", None, score, graded_key.max_score, problems, submission.variant,
+        working=working, ignored=ignored,
     )
 
 
-def _plain_name(name: str) -> str:
-    """``h[1]``, ``H1`` and ``h_1`` all become ``h1``: what a name says without its punctuation."""
-    return "".join(ch for ch in str(name).lower() if ch.isalnum())
-
-
-def match_names(answers: dict[str, Any], asked: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Answers under the asked names, reading ``h1`` or ``H[1]`` as ``h[1]`` when that is unambiguous.
-
-    A careful grader reads the student's ``h1`` as h[1] instead of marking it missing.
-    Only a name that is not itself asked, whose plain form matches exactly one asked
-    quantity that has no answer of its own, is read this way.  Returns the answers and
-    {quantity: the name the student wrote}.
-    """
-    unanswered = [q for q in asked if q not in answers]
-    if not unanswered:
-        return answers, {}
-    by_plain: dict[str, list[str]] = {}
-    for q in asked:
-        by_plain.setdefault(_plain_name(q), []).append(q)
-    matched = dict(answers)
-    renamed: dict[str, str] = {}
-    for written in answers:
-        if written in asked:
-            continue
-        candidates = by_plain.get(_plain_name(written), [])
-        if len(candidates) == 1 and candidates[0] in unanswered and candidates[0] not in renamed:
-            matched[candidates[0]] = answers[written]
-            renamed[candidates[0]] = written
-    return matched, renamed
+@dataclass
+class ProblemGrade:
+    results: dict[str, QuantityResult]  # every asked quantity, in the problem's order
+    working: WorkingResult | None = None  # the steps given that are not asked, if any
 
 
 def grade_problem(
-    kp: KeyProblem, raw_answers: dict[str, Any], options: Options, decimals: dict[str, Any] | None = None
-) -> dict[str, QuantityResult]:
-    """Every asked quantity of one problem; the same answers are graded once per key.
+    kp: KeyProblem,
+    raw_answers: dict[str, Any],
+    options: Options,
+    decimals: dict[str, Any] | None = None,
+    working: dict[str, Any] | None = None,
+    working_decimals: dict[str, Any] | None = None,
+) -> ProblemGrade:
+    """Every asked quantity of one problem, and its working; the same answers are graded once per key.
 
     Students who write the same answers get the same verdicts (a class repeats itself: the
     right answer to every digit, the same rounding, the same mistake), so results are
     remembered per key problem under the exact answers and options, and each student gets
     their own copy. Bounded: answers of many numbers are not remembered, and the results
     remembered per key problem hold about GRADED_MEMO_BYTES at most (oldest first out).
+    Submissions with working are rarer and not remembered.
     """
     decimals = decimals or {}
+    if working:
+        return _grade_problem(kp, raw_answers, options, decimals, working, working_decimals or {})
     memo_key = _answers_key(kp, raw_answers, options, decimals)
     if memo_key is None:
         return _grade_problem(kp, raw_answers, options, decimals)
     found = kp.graded.get(memo_key)
     if found is not None:
         kp.graded.move_to_end(memo_key)
-        return {q: _copy_result(r) for q, r in found[0].items()}
-    results = _grade_problem(kp, raw_answers, options, decimals)
+        return ProblemGrade({q: _copy_result(r) for q, r in found[0].items()})
+    results = _grade_problem(kp, raw_answers, options, decimals).results
     size = sum(_result_size(r) for r in results.values())
     kp.graded[memo_key] = ({q: _copy_result(r) for q, r in results.items()}, size)
     kp.graded_bytes += size
     while kp.graded_bytes > GRADED_MEMO_BYTES and len(kp.graded) > 1:
         kp.graded_bytes -= kp.graded.popitem(last=False)[1][1]
-    return results
+    return ProblemGrade(results)
 
 
 GRADED_MEMO_BYTES = 16 * 1024 * 1024  # roughly, results remembered per key problem
@@ -306,42 +332,42 @@ def _copy_data(value: Any) -> Any:
 
 
 def _grade_problem(
-    kp: KeyProblem, raw_answers: dict[str, Any], options: Options, decimals: dict[str, Any]
-) -> dict[str, QuantityResult]:
-    problem, tol = kp.problem, kp.tol
+    kp: KeyProblem,
+    raw_answers: dict[str, Any],
+    options: Options,
+    decimals: dict[str, Any],
+    working: dict[str, Any] | None = None,
+    working_decimals: dict[str, Any] | None = None,
+) -> ProblemGrade:
+    """Asked quantities first against the key; what misses it, asked or working, then gets ECF and
+    diagnosis in one pass (so the working's values are the student's own values for both)."""
+    problem = kp.problem
+    answers = Answers()
     results: dict[str, QuantityResult] = {}
-    coerced: dict[str, Any] = {}
-    written: dict[str, Any] = {}  # the decimals of each coerced answer, in its shape (None if unknown)
-    pending: dict[str, np.ndarray] = {}  # numeric/boolean answers not yet settled as correct: where they are right
     for q in problem.ask:
         expected, max_points = kp.expected(q), problem.points_for(q)
         if q not in raw_answers or raw_answers[q] is None:
             results[q] = QuantityResult(q, MISSING, None, _plain(expected), 0.0, max_points)
-            continue
-        value, why = _coerce(raw_answers[q], expected)
-        if why is not None:
-            results[q] = QuantityResult(q, INVALID, _plain(raw_answers[q]), _plain(expected), 0.0, max_points, reason=why)
-            continue
-        coerced[q] = value
-        if np.shape(value) != np.shape(expected):  # transposed matrix
-            results[q] = _grade_transposed(q, value, expected, max_points, tol, options)
-            continue
-        given = decimals.get(q)
-        if given is None:  # answers given in code, not read from a file: their floats' own text
-            given = written_decimals(raw_answers[q], (), None)
-        written[q] = _decimals_like(given, value)
-        ok_key = _close_to_key(kp, q, value, written[q])
-        if ok_key.all():
-            results[q] = QuantityResult(q, CORRECT, _as_given(raw_answers[q]), _plain(expected), max_points, max_points)
         else:
-            results[q] = None  # type: ignore[assignment]
-            pending[q] = ok_key
-    if pending:
-        overrides = {q: v for q, v in coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
-        _settle(kp, pending, coerced, overrides, results, options, written)
-        for q in pending:
-            results[q].answer = _as_given(raw_answers[q])
-    return {q: results[q] for q in problem.ask}
+            results[q] = answers.grade_against_key(kp, q, raw_answers[q], decimals.get(q), max_points, options)
+    steps: dict[str, QuantityResult] = {}
+    for name, raw in (working or {}).items():
+        if raw is not None:
+            steps[name] = answers.grade_against_key(kp, name, raw, (working_decimals or {}).get(name), 0.0, options)
+    if answers.pending:
+        overrides = {q: v for q, v in answers.coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
+        graded = {**results, **steps}
+        _settle(kp, answers, overrides, graded, options)
+        for q in answers.pending:
+            (results if q in results else steps)[q] = graded[q]
+            graded[q].answer = _as_given(answers.raw[q])
+    for result in (*results.values(), *steps.values()):
+        result.note = answers.notes.get(result.quantity)
+        result.explanation = answers.explanations.get(result.quantity)
+    if not working:
+        return ProblemGrade(results)
+    first_wrong = charge_once(kp, results, steps, answers)
+    return ProblemGrade(results, WorkingResult(steps, first_wrong))
 
 
 def _decimals_like(decimals: Any, value: Any) -> np.ndarray | None:
@@ -357,23 +383,71 @@ def _decimals_like(decimals: Any, value: Any) -> np.ndarray | None:
     return array.reshape(np.shape(value))
 
 
+class Answers:
+    """One student's answers to one problem as grading reads them: coerced to the key's shape,
+    with their written decimals, and those not (yet) settled as correct."""
+
+    __slots__ = ("raw", "coerced", "written", "pending", "notes", "explanations", "follows")
+
+    def __init__(self) -> None:
+        self.raw: dict[str, Any] = {}
+        self.coerced: dict[str, Any] = {}
+        self.written: dict[str, Any] = {}  # decimals of each coerced answer, in its shape (None if unknown)
+        self.pending: dict[str, np.ndarray] = {}  # answers that missed the key: where they are right, in solution order
+        self.notes: dict[str, str] = {}
+        self.explanations: dict[str, str] = {}
+        self.follows: set[str] = set()  # answers that follow from the student's own values (ECF, or at their precision)
+
+    def grade_against_key(
+        self, kp: KeyProblem, q: str, raw: Any, decimals: Any, max_points: float, options: Options
+    ) -> QuantityResult:
+        """Correct, invalid or transposed against the key; otherwise left pending for :func:`_settle`
+        (the returned placeholder is replaced there)."""
+        expected = kp.expected(q)
+        self.raw[q] = raw
+        reading = _coerce(raw, expected)
+        if reading.why is not None:
+            shown = list(raw.values) if isinstance(raw, AnsweredTwice) else raw
+            return QuantityResult(q, INVALID, _plain(shown), _plain(expected), 0.0, max_points, reason=reading.why)
+        if reading.note is not None:
+            self.notes[q] = reading.note
+        reason = claim_reason(raw) if isinstance(expected, (bool, np.bool_)) else None
+        if reason is not None:
+            self.explanations[q] = reason
+        value = reading.value
+        self.coerced[q] = value
+        if np.shape(value) != np.shape(expected):  # transposed matrix
+            return _grade_transposed(q, value, expected, max_points, kp.tol, options)
+        if decimals is None:  # answers given in code, not read from a file: their floats' own text
+            decimals = written_decimals(raw, (), None)
+        self.written[q] = _decimals_like(decimals, value)
+        ok_key = _close_to_key(kp, q, value, self.written[q])
+        if ok_key.all():
+            return QuantityResult(q, CORRECT, _as_given(raw), _plain(expected), max_points, max_points)
+        self.pending[q] = ok_key
+        return QuantityResult(q, INCORRECT, None, _plain(expected), 0.0, max_points)
+
+
 def _settle(
-    kp: KeyProblem,
-    pending: dict[str, np.ndarray],
-    coerced: dict[str, Any],
-    overrides: dict[str, Any],
-    results: dict[str, QuantityResult],
-    options: Options,
-    written: dict[str, Any],
+    kp: KeyProblem, answers: Answers, overrides: dict[str, Any], results: dict[str, QuantityResult], options: Options
 ) -> None:
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
     own = OwnChains(kp, overrides)
     coarse: dict[str, dict[str, Any]] = {}
-    for q, ok_key in pending.items():
-        result, wrong = _verdict_after_ecf(kp, q, coerced[q], ok_key, overrides, ecf_chains, written.get(q))
+    for q in sorted(answers.pending, key=kp.order.__getitem__):
+        ok_key, value, written = answers.pending[q], answers.coerced[q], answers.written.get(q)
+        max_points = results[q].max_points
+        result, wrong = _verdict_after_ecf(kp, q, value, ok_key, overrides, ecf_chains, written, max_points)
+        own_value = _own_value(kp, q, overrides, ecf_chains)
+        if result.verdict != INCORRECT:
+            answers.follows.add(q)
+        elif own_value is not None and agrees(value, written, own_value, kp.tol).all():
+            answers.follows.add(q)
+        if result.verdict == INCORRECT:
+            result.should_be = _plain(own_value if own_value is not None else kp.expected(q))
         if result.verdict == INCORRECT and options.diagnose:
-            found = _diagnose(kp, q, coerced[q], kp.expected(q), wrong, overrides, own, result, written.get(q))
+            found = _diagnose(kp, q, value, kp.expected(q), wrong, overrides, own, result, written, own_value)
             if found is not None:
                 coarse[q] = found
         results[q] = result
@@ -382,9 +456,16 @@ def _settle(
     certain = {
         mistake
         for r in results.values()
-        if r is not None and r.diagnosis
+        if r.diagnosis
         for mistake in (r.diagnosis["mistake"], *r.diagnosis.get("alternatives", []))
     }
     for q, found in coarse.items():
         if {found["mistake"], *found.get("alternatives", [])} & certain:
             results[q].diagnosis = found
+
+
+def _own_value(kp: KeyProblem, q: str, overrides: dict[str, Any], ecf_chains: list[Trace]) -> Any:
+    """What ``q`` is from the student's own earlier values (None when none of them feeds it)."""
+    if not ecf_chains or not _from_own_values(kp, q, overrides):
+        return None
+    return ecf_chains[0][q].own

@@ -78,7 +78,7 @@ def _candidates(kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any]
     """Every way a known mistake yields ``q``, in the order they are preferred when several match."""
     out = [Candidate(m.mistake_id, m.message, m.trace.value(q), True) for m in kp.mistaken]
     if _from_own_values(kp, q, overrides):
-        out.extend(Candidate(m.mistake_id, m.message, m.trace[q].own, True) for m in own.chains())
+        out.extend(Candidate(m.mistake_id, m.message, m.trace[q].own, True, own=True) for m in own.chains())
     out.extend(Candidate(mistake_id, message, value, False) for mistake_id, message, value in generic_candidates(expected))
     return out
 
@@ -93,10 +93,16 @@ def _diagnose(
     own: OwnChains,
     result: QuantityResult,
     decimals: Any = None,
+    own_value: Any = None,
 ) -> dict[str, Any] | None:
     """Name the mistake that reproduces the wrong elements, by the rules that make an answer
     right (SPEC §4.3: confident or silent); say so when several do. Returns, instead of naming
-    it, a diagnosis that only a one-figure answer's own coarse precision supports."""
+    it, a diagnosis that only a one-figure answer's own coarse precision supports.
+
+    ``own_value``: what the answer is from the student's own earlier values; elements that
+    agree with it (at the precision written) follow from those values, and no mistake of
+    this step is to blame for them (the working's charged-once rule points at the step where
+    the error was made instead)."""
     whole: list[Candidate] = []  # candidates explaining every wrong element
     per_element: dict[int, list[Candidate]] = {}
     if isinstance(expected, (bool, np.bool_)):
@@ -114,6 +120,10 @@ def _diagnose(
             result.reason = "the digits written agree with the solution, but show fewer than two significant figures"
             return None
         wrong = wrong & ~consistent
+    if own_value is not None:
+        wrong = wrong & ~agrees(value, decimals, own_value, kp.tol)
+        if not wrong.any():
+            return None
     whole_matches: list[Match] = []
     for match in _matches(kp, q, value, expected, wrong, overrides, own, decimals):
         if match.where.sum() == wrong.sum():
@@ -163,7 +173,7 @@ def _matches(
         return
     blocks = [key_chains]
     if _from_own_values(kp, q, overrides):
-        own_candidates = [Candidate(m.mistake_id, m.message, m.trace[q].own, True) for m in own.chains()]
+        own_candidates = [Candidate(m.mistake_id, m.message, m.trace[q].own, True, own=True) for m in own.chains()]
         screened = _screen(own_candidates, expected, tol)
         if screened is None:  # not all numbers: the same order, these one by one
             yield from key_chains.matches(value, wrong, tol, decimals)
@@ -271,6 +281,16 @@ def _near(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
         return (a != 0) & np.isfinite(d) & (np.abs(a - r) <= _half_unit(d))
 
 
+def agrees(value: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndarray:
+    """Flat: is each element ``reference`` by rules (a)/(b), or at the precision written (0.005 for
+    0.0047)? All False for a reference of another shape or kind."""
+    if isinstance(reference, (bool, str, np.bool_)) or np.shape(reference) != np.shape(value):
+        return np.zeros(np.size(value), dtype=bool)
+    with np.errstate(all="ignore"):
+        ok = matches_exact(value, decimals, reference, tol)
+        return ok | _near(value, decimals, reference) if decimals is not None else ok
+
+
 def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:
     """A wrong true/false verdict on a claim: the claim's misconception and the solver's evidence."""
     from lstmhw.solvers import solver_module
@@ -281,8 +301,11 @@ def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:
 
 
 def _describe(found: list[Candidate]) -> dict[str, Any]:
-    """Specific mistakes over generic ones; several equally good ones are all named."""
+    """Specific mistakes over generic ones, and among them those re-run from the student's own earlier
+    values over the whole chain (which starts from values the student did not have); several
+    equally good ones are all named."""
     chosen = [c for c in found if c.specific] or found
+    chosen = [c for c in chosen if c.own] or chosen
     ids: list[str] = []
     messages: list[str] = []
     for candidate in chosen:

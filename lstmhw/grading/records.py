@@ -32,6 +32,18 @@ class QuantityResult:
     ecf: dict[str, Any] | None = None  # the student's values the ECF value was computed from
     reason: str | None = None  # why an answer is invalid
     read_from: str | None = None  # the student's own name for it, when not written as asked ("h1")
+    note: str | None = None  # how the answer was read, when not as written (a flat list, row by row)
+    explanation: str | None = None  # the student's reason after a true/false ("False, because ...")
+    should_be: Any = None  # a step of the working: its value from the student's own inputs to it
+
+
+@dataclass
+class WorkingResult:
+    """The working of one problem (SPEC §4.4): every step the student gave that is not asked,
+    graded for no points, and the first wrong step of all they gave, in the solution's order."""
+
+    steps: dict[str, QuantityResult]
+    first_wrong: str | None = None
 
 
 @dataclass
@@ -45,6 +57,8 @@ class SubmissionResult:
     problems: dict[str, dict[str, QuantityResult]] = field(default_factory=dict)
     variant: int | None = None
     internal: bool = False  # an error row because lstmhw itself failed on this submission (a bug), not its input
+    working: dict[str, WorkingResult] = field(default_factory=dict)  # problem id -> its working, where given
+    ignored: list[dict[str, Any]] = field(default_factory=list)  # answers matched to nothing: problem, name, did_you_mean
 
     def problem_score(self, problem_id: str) -> float:
         return sum(r.points for r in self.problems.get(problem_id, {}).values())
@@ -76,6 +90,7 @@ class Candidate:
     message: str
     value: Any
     specific: bool  # from this problem's own chain (a catalogued mistake), not a generic slip (sign, decimal point)
+    own: bool = False  # re-run from the student's own earlier values, not the whole chain from the givens
 
 
 @dataclass(slots=True)

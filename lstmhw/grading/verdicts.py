@@ -14,13 +14,14 @@ What grades a whole problem (and calls the diagnosis) is in :mod:`lstmhw.grading
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstmhw.errors import LstmhwError
 from lstmhw.grading.records import QuantityResult
-from lstmhw.submission import answer_value
+from lstmhw.submission import AnsweredTwice, answer_value
 
 if TYPE_CHECKING:
     from lstmhw.grading import KeyProblem, Options
@@ -151,37 +152,56 @@ def _close_to_key(kp: KeyProblem, q: str, value: Any, decimals: Any = None) -> n
 
 
 # --------------------------------------------------------------------------- answers
-def _coerce(raw: Any, expected: Any) -> tuple[Any, str | None]:
-    """The student's answer in the key's type and shape, or (None, why it is invalid)."""
+@dataclass(slots=True)
+class Reading:
+    """A student's answer read in the key's type and shape: ``value``, or ``why`` it is invalid;
+    ``note`` says how it was read when that was not as written (a flat list in row order)."""
+
+    value: Any
+    why: str | None = None
+    note: str | None = None
+
+
+def _coerce(raw: Any, expected: Any) -> Reading:
+    """The student's answer in the key's type and shape (SPEC §4.1), or why it is invalid."""
+    if isinstance(raw, AnsweredTwice):
+        return Reading(None, str(raw))
     value = answer_value(raw)
     if isinstance(expected, (bool, np.bool_)):
         if isinstance(value, bool):
-            return value, None
-        return None, f"{raw!r}, expected true or false"
+            return Reading(value)
+        if type(value) is float and value in (0.0, 1.0):  # 1/0 for true/false
+            return Reading(value == 1.0)
+        return Reading(None, f"{raw!r}, expected true or false")
     if isinstance(expected, str):
         if isinstance(value, str):
-            return value.strip().lower(), None
-        return None, f"{raw!r}, expected one of the words the problem uses (e.g. {expected!r})"
+            return Reading(value.strip().lower())
+        return Reading(None, f"{raw!r}, expected one of the words the problem uses (e.g. {expected!r})")
     if value is None or isinstance(value, (bool, str)):
-        return None, f"{raw!r}, expected a number" + ("" if np.ndim(expected) == 0 else " or a list of numbers")
+        return Reading(None, f"{raw!r}, expected a number" + ("" if np.ndim(expected) == 0 else " or a list of numbers"))
     words = _words(value)
     if words:  # [0.5298, oops]; and NumPy would read '1e999', 'nan' or 400 digits as inf/nan
-        return None, f"{_short(words[0])} in a list, expected numbers only"
+        return Reading(None, f"{_short(words[0])} in a list, expected numbers only")
     try:
         array = np.asarray(value, dtype=float)
     except ValueError:
-        return None, "a ragged list, expected a rectangular list of numbers"
+        return Reading(None, "a ragged list, expected a rectangular list of numbers")
     target = np.asarray(expected, dtype=float)
+    note = None
     if array.shape != target.shape:
         if array.size == target.size and np.squeeze(array).shape == np.squeeze(target).shape:
             array = array.reshape(target.shape)  # 0.2174 for [0.2174], [[1, 2]] for [1, 2]
         elif array.ndim == 2 and array.shape == target.shape[::-1]:
-            return array, None  # transposed: graded (and diagnosed) by _grade_transposed
+            return Reading(array)  # transposed: graded (and diagnosed) by _grade_transposed
+        elif array.ndim == 1 and target.ndim == 2 and array.size == target.size:
+            array = array.reshape(target.shape)
+            rows, cols = target.shape
+            note = f"a flat list of {array.size} numbers, read row by row as a {rows}×{cols} matrix"
         else:
-            return None, f"shape {array.shape}, expected {target.shape}"
+            return Reading(None, f"shape {array.shape}, expected {target.shape}")
     if target.ndim == 0:
-        return float(array), None
-    return array, None
+        return Reading(float(array))
+    return Reading(array, None, note)
 
 
 def _short(word: str) -> str:
@@ -263,13 +283,17 @@ def _verdict_after_ecf(
     overrides: dict[str, Any],
     ecf_chains: list[Trace],
     decimals: Any = None,
+    max_points: float | None = None,
 ) -> tuple[QuantityResult, np.ndarray]:
     """The verdict on an answer that missed the key (right only where ``ok_key``, from
     :func:`_close_to_key`): correct-ecf where it follows from the student's own earlier answers
     (``ecf_chains``, empty without ECF), else incorrect, with per-element credit.  Returns the
-    result and its wrong elements (flat booleans)."""
+    result and its wrong elements (flat booleans).  ``max_points``: the problem's points for ``q``
+    unless given (a step of the working earns none)."""
     problem, tol = kp.problem, kp.tol
-    expected, max_points = kp.expected(q), problem.points_for(q)
+    expected = kp.expected(q)
+    if max_points is None:
+        max_points = problem.points_for(q)
     ok_ecf = np.zeros_like(ok_key)
     used: dict[str, Any] = {}
     if ecf_chains:

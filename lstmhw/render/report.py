@@ -19,28 +19,34 @@ def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
+def _quantity_data(r: Any, working: bool = False) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "verdict": r.verdict,
+        "answer": r.answer,
+        "expected": r.expected,
+        "points": _num(r.points),
+        "max_points": _num(r.max_points),
+        "diagnosis": r.diagnosis,
+    }
+    if r.ecf:
+        entry["ecf"] = r.ecf
+    if r.elements is not None:
+        entry["elements"] = r.elements
+    if r.reason:
+        entry["reason"] = r.reason
+    if r.read_from:
+        entry["read_from"] = r.read_from
+    if r.note:
+        entry["note"] = r.note
+    if r.explanation:
+        entry["explanation"] = r.explanation
+    if working and r.should_be is not None and r.verdict == "incorrect":
+        entry["should_be"] = r.should_be
+    return entry
+
+
 def result_data(result: SubmissionResult) -> dict[str, Any]:
-    problems: dict[str, Any] = {}
-    for pid, quantities in result.problems.items():
-        problems[pid] = {}
-        for q, r in quantities.items():
-            entry: dict[str, Any] = {
-                "verdict": r.verdict,
-                "answer": r.answer,
-                "expected": r.expected,
-                "points": _num(r.points),
-                "max_points": _num(r.max_points),
-                "diagnosis": r.diagnosis,
-            }
-            if r.ecf:
-                entry["ecf"] = r.ecf
-            if r.elements is not None:
-                entry["elements"] = r.elements
-            if r.reason:
-                entry["reason"] = r.reason
-            if r.read_from:
-                entry["read_from"] = r.read_from
-            problems[pid][q] = entry
+    problems = {pid: {q: _quantity_data(r) for q, r in quantities.items()} for pid, quantities in result.problems.items()}
     data = {
         "student": result.student,
         "file": result.file,
@@ -52,6 +58,13 @@ def result_data(result: SubmissionResult) -> dict[str, Any]:
     }
     if result.variant is not None:
         data["variant"] = result.variant
+    if result.ignored:
+        data["ignored"] = result.ignored
+    if result.working:
+        data["working"] = {
+            pid: {"first_wrong": w.first_wrong, "steps": {name: _quantity_data(r, True) for name, r in w.steps.items()}}
+            for pid, w in result.working.items()
+        }
     if result.internal:
         data["internal"] = True
     return data
@@ -127,6 +140,10 @@ def quantity_line(q: str, r: Any, digits: int = 4) -> str:
         parts.append(f"— {r.reason}")
     if r.read_from:
         parts.append(f"(your '{r.read_from}' was read as '{q}')")
+    if r.note:
+        parts.append(f"({r.note})")
+    if r.explanation:
+        parts.append(f"(your reason: {r.explanation})")
     if r.diagnosis:
         parts.append(f"— {r.diagnosis['message']}")
     if r.elements and r.verdict == "incorrect":
@@ -216,15 +233,55 @@ def render_table(
             table.add_column(column)
         for pid, quantities in r.problems.items():
             for q, res in quantities.items():
-                why = res.diagnosis["message"] if res.diagnosis else (res.reason or "")
-                if res.ecf:
-                    why = "right from your own " + ", ".join(res.ecf["from"])
-                if res.read_from:
-                    why = f"(read from '{res.read_from}') {why}".strip()
                 style = {"correct": "green", "correct-ecf": "cyan", "incorrect": "red"}.get(res.verdict, "yellow")
                 cells = (
                     pid, q, res.verdict, _short(res.answer, digits), _short(res.expected, digits),
-                    f"{_fmt(res.points)}/{_fmt(res.max_points)}", why,
+                    f"{_fmt(res.points)}/{_fmt(res.max_points)}", _why(res),
                 )
                 table.add_row(*(Text(c) for c in cells), style=style)
         console.print(table)
+        if r.working:
+            console.print(_working_table(r, digits))
+        for item in r.ignored:
+            console.print(Text(ignored_line(item)), style="yellow")
+
+
+def _why(res: Any) -> str:
+    """The "what went wrong" cell: diagnosis or reason, ECF, and how the answer was read."""
+    why = res.diagnosis["message"] if res.diagnosis else (res.reason or "")
+    if res.ecf:
+        why = "right from your own " + ", ".join(res.ecf["from"])
+    if res.note:
+        why = f"({res.note}) {why}".strip()
+    if res.explanation:
+        why = f"{why} (your reason: {res.explanation})".strip()
+    if res.read_from:
+        why = f"(read from '{res.read_from}') {why}".strip()
+    return why
+
+
+def _working_table(r: SubmissionResult, digits: int) -> Any:
+    """The working (SPEC §4.4): each step given, judged from the student's own values."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=escape(f"{r.student}: working (no points unless asked)"), title_justify="left")
+    for column in ("problem", "step", "verdict", "answer", "from your values", "what went wrong"):
+        table.add_column(column)
+    for pid, working in r.working.items():
+        for name, res in working.steps.items():
+            style = {"correct": "green", "correct-ecf": "cyan", "incorrect": "red"}.get(res.verdict, "yellow")
+            should = _short(res.should_be, digits) if res.verdict == "incorrect" and res.should_be is not None else ""
+            first = " ◀ first wrong" if name == working.first_wrong else ""
+            cells = (pid, name + first, res.verdict, _short(res.answer, digits), should, _why(res))
+            table.add_row(*(Text(c) for c in cells), style=style)
+    return table
+
+
+def ignored_line(item: dict[str, Any]) -> str:
+    """One ignored answer in words (SPEC §4.1: nothing is dropped silently)."""
+    hint = f" (did you mean '{item['did_you_mean']}'?)" if item.get("did_you_mean") else ""
+    if item.get("name") is None:
+        return f"ignored: answers to problem '{item['problem']}', which the key does not have{hint}"
+    return f"ignored: {item['problem']}: '{item['name']}' matches nothing asked and no step of the solution{hint}"
