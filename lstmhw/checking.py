@@ -4,6 +4,11 @@ Every error in a file is listed, not just the first: problem files go through
 the same :class:`~lstmhw.problem.Checker` as ``solve`` (which collects all
 errors), submissions through :func:`lstmhw.submission.validate_submission_document`.
 A file is a submission when it has an ``answers`` key and no ``solver``.
+
+Given problem files (a key) and submissions together, ``check`` also checks each
+submission against the key (SPEC §6), without saying whether anything is right:
+unreadable values, wrong shapes, names that match nothing asked (with a
+did-you-mean), quantities and problems of the key not answered.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class FileCheck:
     problem_id: str | None = None
     id_line: int | None = None
     errors: list[LstmhwError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # against the key: what would not be graded in full
 
     @property
     def ok(self) -> bool:
@@ -125,3 +131,36 @@ def _check_unique_ids(results: list[FileCheck]) -> None:
             )
         else:
             seen[result.problem_id] = result.file
+
+
+def check_against_key(results: list[FileCheck]) -> None:
+    """Add to every valid submission its warnings against the key made of the valid problem files
+    checked with it (nothing to do without both)."""
+    problems = [r.file for r in results if r.kind == "problem" and r.ok]
+    submissions = [r for r in results if r.kind == "submission" and r.ok]
+    if not problems or not submissions or any(r.kind == "problem" and not r.ok for r in results):
+        return
+    from lstmhw.files import load_problems
+    from lstmhw.grading import Key, Options, grade_submission
+    from lstmhw.render.report import ignored_line
+    from lstmhw.submission import read_submission
+
+    key = Key(load_problems(problems), Options(ecf=False, diagnose=False))
+    for result in submissions:
+        submission = read_submission(result.file, key.ids)
+        graded = grade_submission(key, submission)
+        if graded.status == "error":
+            result.warnings.append(f"{result.file}: {graded.error}")
+            continue
+        for pid, quantities in graded.problems.items():
+            missing = [q for q, r in quantities.items() if r.verdict == "missing"]
+            if len(missing) == len(quantities):
+                result.warnings.append(f"{result.file}: problem {pid} is not answered (asked: {', '.join(quantities)})")
+                continue
+            if missing:
+                result.warnings.append(f"{result.file}: {pid}: no answer for {', '.join(missing)}")
+            for q, r in quantities.items():
+                if r.verdict == "invalid":
+                    result.warnings.append(f"{result.file}: {pid}.{q}: {r.reason}")
+        for item in graded.ignored:
+            result.warnings.append(f"{result.file}: {ignored_line(item)}")

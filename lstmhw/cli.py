@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from lstmhw import __version__
-from lstmhw.errors import EXIT_INTERNAL, EXIT_USAGE, LstmhwError
+from lstmhw.errors import EXIT_INTERNAL, EXIT_SOME_UNREADABLE, EXIT_USAGE, LstmhwError
 from lstmhw.solvers import SOLVERS  # the registry is a dict of module names: nothing heavy is loaded
 
 app = typer.Typer(
@@ -396,7 +396,6 @@ def grade(
 ) -> None:
     """Grade submissions against a key. Exit 0: all graded; 1: some could not be read; 3: lstmhw failed on some."""
     from lstmhw.batch import grade_files
-    from lstmhw.errors import EXIT_SOME_UNREADABLE
     from lstmhw.render.report import REPORT_FORMATS
 
     check_format(format, REPORT_FORMATS)
@@ -451,17 +450,27 @@ def new(
 def check(
     paths: Annotated[list[str], typer.Argument(help="Problem or submission files, or folders of *.yaml files.")],
 ) -> None:
-    """Validate problem and submission files without solving; list every error. Exit 0: all valid; 2: not."""
-    from lstmhw.checking import check_paths
+    """Validate problem and submission files without solving; list every error.
+
+    Given a key (problem files) and submissions together, each submission is also checked against
+    the key, without saying what is right: unreadable values, wrong shapes, names that match
+    nothing asked, what is not answered. Exit 0: all valid (and every submission would be graded
+    in full); 1: valid, but some submission would not be; 2: some file is not valid.
+    """
+    from lstmhw.checking import check_against_key, check_paths
 
     results = check_paths(paths)
+    check_against_key(results)
     for result in results:
         if result.ok:
             sys.stdout.write(f"ok: {result.file} ({result.summary})\n")
         else:
             sys.stderr.write("".join(f"{error}\n" for error in result.errors))
+        sys.stderr.write("".join(f"warning: {warning}\n" for warning in result.warnings))
     if not all(result.ok for result in results):
         raise typer.Exit(EXIT_USAGE)
+    if any(result.warnings for result in results):
+        raise typer.Exit(EXIT_SOME_UNREADABLE)
 
 
 @app.command()

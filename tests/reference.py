@@ -29,15 +29,24 @@ def _vector(v: Any) -> list[float]:
     return [float(x[0]) if isinstance(x, list) else float(x) for x in v]
 
 
-def plain_lstm(p: dict, mistake: str | None = None, decimals: int | None = None, working: bool = False) -> dict[str, Any]:
+def plain_lstm(
+    p: dict, mistake: str | None = None, decimals: int | None = None, working: bool = False, slips: dict | None = None
+) -> dict[str, Any]:
     """h[t] and the loss of an lstm-forward problem ``p`` (a dict as in its YAML file).
 
     ``mistake``: one of :data:`LSTM_MISTAKES`, made by hand. ``decimals``: every value
     written down (z, f, i, o, c̃, c, tanh(c), h, err, squared error, loss) rounded as on
     paper, to at least two significant figures (SPEC §4.2 (c)).
     ``working``: also every intermediate step, under lstmhw's step names. Vectors are
-    lists of H floats; the loss is a float.
+    lists of H floats; the loss is a float.  ``slips``: {step name: amount} added to that
+    step's value (f[t], i[t], o[t], c_tilde[t], c[t], h[t]) where it is computed, everything
+    after it computed from the slipped value, as a student's arithmetic slip carries on.
     """
+    slips = slips or {}
+
+    def slip(name: str, values: list[float]) -> list[float]:
+        return [v + slips[name] for v in values] if name in slips else values
+
     assert mistake in (None, *LSTM_MISTAKES), mistake
 
     def r(v: float) -> float:
@@ -69,14 +78,15 @@ def plain_lstm(p: dict, mistake: str | None = None, decimals: int | None = None,
                 if mistake != "bias-dropped":
                     total += b[g][row]
                 z[g].append(r(total))
-        f, i, o = ([r(gate(v)) for v in z[g]] for g in "fio")
-        c_tilde = [r(candidate(v)) for v in z["c"]]
+        f, i, o = (slip(f"{g}[{t}]", [r(gate(v)) for v in z[g]]) for g in "fio")
+        c_tilde = slip(f"c_tilde[{t}]", [r(candidate(v)) for v in z["c"]])
         if mistake == "f-i-swapped":
             c = [r(i[k] * c[k] + f[k] * c_tilde[k]) for k in range(H)]
         else:
             c = [r(f[k] * c[k] + i[k] * c_tilde[k]) for k in range(H)]
+        c = slip(f"c[{t}]", c)
         # tanh(c[t]) is written down (so rounded) before it is multiplied by o[t]
-        h = [r(o[k] * (c[k] if mistake == "h-without-tanh" else r(math.tanh(c[k])))) for k in range(H)]
+        h = slip(f"h[{t}]", [r(o[k] * (c[k] if mistake == "h-without-tanh" else r(math.tanh(c[k])))) for k in range(H)])
         if working:
             out.update({f"z_{g}[{t}]": z[g] for g in "fioc"})
             out.update({f"f[{t}]": f, f"i[{t}]": i, f"o[{t}]": o, f"c_tilde[{t}]": c_tilde, f"c[{t}]": c})

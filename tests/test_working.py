@@ -1,0 +1,121 @@
+"""The working (SPEC §4.4) and the charged-once rule (§4.2), from hand-made submissions.
+
+Expected verdicts are the SPEC's own examples (seed 000 as the student wrote it) and
+submissions made by hand with the plain LSTM of tests/reference.py, which shares no code
+with lstmhw.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from reference import plain_lstm, scalars
+from typer.testing import CliRunner
+
+from lstmhw.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = ROOT / "problems"
+SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+P4 = yaml.safe_load((PROBLEMS / "p4.yaml").read_text())
+
+
+def cli(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def _grade(key: Path, submission: Path, *extra: str) -> dict:
+    result = cli("grade", str(key), str(submission), "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)["submissions"]
+    return row
+
+
+def test_seed_000_working_first_wrong_step_and_charged_once():
+    row = _grade(PROBLEMS, SEEDS / "student000_working.yaml")
+    p4, working = row["problems"]["p4"], row["working"]["p4"]
+    assert working["first_wrong"] == "f[1]"
+    steps = working["steps"]
+    # the flipped sigmoid is named where it happened, in each gate of each time step ...
+    for gate in ("f[1]", "i[1]", "o[1]", "f[2]", "i[2]", "o[2]"):
+        assert steps[gate]["verdict"] == "incorrect"
+        assert steps[gate]["diagnosis"]["mistake"] == "sigmoid-sign-flipped", gate
+        assert "alternatives" not in steps[gate]["diagnosis"], gate
+    # ... σ(1.2) = 1/(1 + e^−1.2) = 0.76852 is what f[1] should have been
+    assert abs(steps["f[1]"]["should_be"][0] - 0.768525) < 1e-6
+    # and the steps that merely follow from the student's own values carry no diagnosis of their own
+    assert steps["c_tilde[1]"]["verdict"] == "correct"  # tanh(1.5) = 0.9051
+    for follows in ("c[1]", "c_tilde[2]", "c[2]"):
+        assert steps[follows]["verdict"] == "correct-ecf" and steps[follows]["diagnosis"] is None, follows
+    # h[1] carries f[1], i[1], o[1]; h[2] the flipped gates of its own step: each charged there
+    assert p4["h[1]"]["verdict"] == "incorrect" and p4["h[1]"]["points"] == 0
+    assert p4["h[1]"]["diagnosis"]["mistake"] == "sigmoid-sign-flipped" and p4["h[1]"]["diagnosis"]["step"] == "f[1]"
+    assert p4["h[2]"]["verdict"] == "incorrect"
+    assert p4["h[2]"]["diagnosis"]["mistake"] == "sigmoid-sign-flipped" and p4["h[2]"]["diagnosis"]["step"] == "f[2]"
+    # mse = ((0.013 − 0.5)² + (0.005 − 0.8)²)/2 = 0.434597: every error it carries is charged already
+    assert p4["mse"]["verdict"] == "correct-ecf" and p4["mse"]["points"] == 1
+    # p1: S_corr[2] = S[2]/(1 − β2) with the key's S[2] (0.0105984/0.001 = 10.598): the step index off by one
+    s_corr = row["working"]["p1"]["steps"]["S_corr[2]"]
+    assert s_corr["verdict"] == "incorrect" and s_corr["diagnosis"]["mistake"] == "bias-correction-wrong-t"
+    assert row["working"]["p1"]["first_wrong"] == "V[2]"  # the asked V[2] comes first, and is wrong
+
+
+def test_the_working_earns_no_points_and_shows_in_every_report(tmp_path):
+    plain = _grade(PROBLEMS, SEEDS / "student000.yaml")
+    working = _grade(PROBLEMS, SEEDS / "student000_working.yaml")
+    assert working["max_score"] == plain["max_score"]
+    assert all(step["max_points"] == 0 for w in working["working"].values() for step in w["steps"].values())
+    table = cli("grade", str(PROBLEMS), str(SEEDS / "student000_working.yaml"), "--details")
+    assert "working" in table.stdout and "first wrong" in table.stdout
+
+
+def _slipped_submission(tmp_path: Path, slips: dict, asked_only_after: bool = False) -> Path:
+    """p4 worked by hand with one arithmetic slip, everything after it computed from it."""
+    out = scalars(plain_lstm(P4, working=True, slips=slips))
+    answers = {k: v for k, v in out.items() if not k.startswith("z_")}
+    path = tmp_path / "slip.yaml"
+    path.write_text(yaml.safe_dump({"student": "slip", "answers": {"p4": answers}}))
+    return path
+
+
+def test_a_slip_in_an_unasked_step_is_charged_once(tmp_path):
+    row = _grade(PROBLEMS / "p4.yaml", _slipped_submission(tmp_path, {"c[1]": 0.1}))
+    p4, working = row["problems"]["p4"], row["working"]["p4"]
+    assert working["first_wrong"] == "c[1]"
+    c1 = working["steps"]["c[1]"]
+    assert c1["verdict"] == "incorrect"
+    # c[1] = f[1]·c[0] + i[1]·c̃[1] = 0.76852·0 + 0.24974·0.90515 = 0.22605
+    assert abs(c1["should_be"][0] - 0.2260516) < 1e-6
+    assert p4["h[1]"]["verdict"] == "incorrect" and p4["h[1]"]["diagnosis"]["step"] == "c[1]"
+    assert p4["h[1]"]["diagnosis"]["mistake"] is None  # no catalogued mistake adds 0.1
+    assert p4["h[2]"]["verdict"] == "correct-ecf" and p4["mse"]["verdict"] == "correct-ecf"
+    assert row["score"] == 2
+
+
+def test_a_slip_in_an_asked_step_is_the_asked_quantity_itself(tmp_path):
+    row = _grade(PROBLEMS / "p4.yaml", _slipped_submission(tmp_path, {"h[1]": 0.1}))
+    p4 = row["problems"]["p4"]
+    assert row["working"]["p4"]["first_wrong"] == "h[1]"
+    assert p4["h[1]"]["verdict"] == "incorrect"
+    assert p4["h[2]"]["verdict"] == "correct-ecf" and p4["mse"]["verdict"] == "correct-ecf"
+
+
+def test_correct_working_changes_nothing(tmp_path):
+    row = _grade(PROBLEMS / "p4.yaml", _slipped_submission(tmp_path, {}))
+    assert row["score"] == row["max_score"] == 3
+    assert row["working"]["p4"]["first_wrong"] is None
+    assert {s["verdict"] for s in row["working"]["p4"]["steps"].values()} == {"correct"}
+
+
+def test_working_by_a_near_miss_name(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text('answers:\n  p4: {"h[1]": 0.2174, f1: 0.7685, F_2: 0.2330}\n')
+    row = _grade(PROBLEMS / "p4.yaml", path)
+    steps = row["working"]["p4"]["steps"]
+    assert steps["f[1]"]["verdict"] == "correct" and steps["f[1]"]["read_from"] == "f1"
+    assert steps["f[2]"]["verdict"] == "correct" and steps["f[2]"]["read_from"] == "F_2"
+    assert "ignored" not in row
