@@ -119,3 +119,34 @@ def test_working_by_a_near_miss_name(tmp_path):
     assert steps["f[1]"]["verdict"] == "correct" and steps["f[1]"]["read_from"] == "f1"
     assert steps["f[2]"]["verdict"] == "correct" and steps["f[2]"]["read_from"] == "F_2"
     assert "ignored" not in row
+
+
+# ---------------------------------------------------------------- confident or silent (SPEC §4.3)
+def _p4(tmp_path: Path, text: str) -> dict:
+    path = tmp_path / "s.yaml"
+    path.write_text(f"answers:\n  p4: {{{text}}}\n")
+    return _grade(PROBLEMS / "p4.yaml", path)["problems"]["p4"]
+
+
+def test_h1_given_as_h0_is_no_misplaced_decimal_point(tmp_path):
+    h1 = _p4(tmp_path, '"h[1]": 0')["h[1]"]
+    assert h1["verdict"] == "incorrect" and h1["diagnosis"] is None
+
+
+def test_o_times_sigma_of_c_is_named_nothing(tmp_path):
+    # h[1] = o[1]·σ(c[1]) = 0.978119·σ(0.226052) = 0.978119·0.556275 = 0.544103: no catalogued
+    # mistake gives it (h-without-tanh gives o·c = 0.2211), so nothing may be named
+    h1 = _p4(tmp_path, '"h[1]": 0.5441')["h[1]"]
+    assert h1["verdict"] == "incorrect" and h1["diagnosis"] is None
+
+
+def test_a_credited_hand_rounded_answer_carries_no_diagnosis(tmp_path):
+    p4 = _p4(tmp_path, '"h[1]": 0.22, "h[2]": -0.19, mse: 0.53')
+    assert all(r["verdict"] == "correct" and r["diagnosis"] is None for r in p4.values())
+
+
+def test_working_that_follows_from_a_trivial_answer_is_not_blamed_on_a_mistake(tmp_path):
+    # c[1] = 0 (the student copied c[0]) and h[1] = o[1]·tanh(0) = 0 from it: the error is at c[1]
+    p4 = _p4(tmp_path, '"c[1]": 0, "h[1]": 0')
+    assert p4["h[1]"]["verdict"] == "incorrect"
+    assert p4["h[1]"]["diagnosis"] is None or p4["h[1]"]["diagnosis"]["step"] == "c[1]"
