@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from lstmhw.errors import LstmhwError, closest
-from lstmhw.grading.diagnosis import OwnChains, _diagnose, _from_own_values, _Screen, agrees
+from lstmhw.grading.diagnosis import OwnChains, Suspect, _diagnose, _from_own_values, _Screen, agrees
 from lstmhw.grading.names import MatchedAnswers, StepNames, match_answers, match_names, plain_name
 from lstmhw.grading.records import MistakenChain, PatchedOps, QuantityResult, SubmissionResult, WorkingResult
 from lstmhw.grading.verdicts import (
@@ -447,7 +447,8 @@ def _settle(
         if result.verdict == INCORRECT:
             result.should_be = _plain(own_value if own_value is not None else kp.expected(q))
         if result.verdict == INCORRECT and options.diagnose:
-            found = _diagnose(kp, q, value, kp.expected(q), wrong, overrides, own, result, written, own_value)
+            suspect = Suspect(q, value, kp.expected(q), overrides, own, written, own_value)
+            found = _diagnose(kp, suspect, wrong, result)
             if found is not None:
                 coarse[q] = found
         results[q] = result

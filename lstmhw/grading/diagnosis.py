@@ -83,26 +83,28 @@ def _candidates(kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any]
     return out
 
 
-def _diagnose(
-    kp: KeyProblem,
-    q: str,
-    value: Any,
-    expected: Any,
-    wrong: np.ndarray,
-    overrides: dict[str, Any],
-    own: OwnChains,
-    result: QuantityResult,
-    decimals: Any = None,
-    own_value: Any = None,
-) -> dict[str, Any] | None:
-    """Name the mistake that reproduces the wrong elements, by the rules that make an answer
+@dataclass(slots=True)
+class Suspect:
+    """A wrong answer to one quantity, and what its diagnosis is looked for from."""
+
+    q: str
+    value: Any  # the answer, in the key's shape
+    expected: Any
+    overrides: dict[str, Any]  # the student's own values (answers and working), by step
+    own: OwnChains
+    decimals: Any = None  # as written, in the answer's shape (None if unknown)
+    own_value: Any = None  # what the answer is from the student's own earlier values, if any feed it
+
+
+def _diagnose(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray, result: QuantityResult) -> dict[str, Any] | None:
+    """Name the mistake that reproduces the ``wrong`` elements, by the rules that make an answer
     right (SPEC §4.3: confident or silent); say so when several do. Returns, instead of naming
     it, a diagnosis that only a one-figure answer's own coarse precision supports.
 
-    ``own_value``: what the answer is from the student's own earlier values; elements that
-    agree with it (at the precision written) follow from those values, and no mistake of
-    this step is to blame for them (the working's charged-once rule points at the step where
-    the error was made instead)."""
+    Elements that agree with ``suspect.own_value`` (at the precision written) follow from the
+    student's own values, and no mistake of this step is to blame for them (the working's
+    charged-once rule points at the step where the error was made instead)."""
+    q, value, expected, decimals = suspect.q, suspect.value, suspect.expected, suspect.decimals
     whole: list[Candidate] = []  # candidates explaining every wrong element
     per_element: dict[int, list[Candidate]] = {}
     if isinstance(expected, (bool, np.bool_)):
@@ -120,12 +122,12 @@ def _diagnose(
             result.reason = "the digits written agree with the solution, but show fewer than two significant figures"
             return None
         wrong = wrong & ~consistent
-    if own_value is not None:
-        wrong = wrong & ~agrees(value, decimals, own_value, kp.tol)
+    if suspect.own_value is not None:
+        wrong = wrong & ~agrees(value, decimals, suspect.own_value, kp.tol)
         if not wrong.any():
             return None
     whole_matches: list[Match] = []
-    for match in _matches(kp, q, value, expected, wrong, overrides, own, decimals):
+    for match in _matches(kp, suspect, wrong):
         if match.where.sum() == wrong.sum():
             whole.append(match.candidate)
             whole_matches.append(match)
@@ -145,23 +147,16 @@ def _diagnose(
     return None
 
 
-def _matches(
-    kp: KeyProblem,
-    q: str,
-    value: Any,
-    expected: Any,
-    wrong: np.ndarray,
-    overrides: dict[str, Any],
-    own: OwnChains,
-    decimals: Any = None,
-) -> Iterator[Match]:
-    """Each candidate of :func:`_candidates`, in its order, that reproduces some wrong element.
+def _matches(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray) -> Iterator[Match]:
+    """Each candidate of :func:`_candidates`, in its order, that reproduces some ``wrong`` element.
 
     A candidate must have the key's shape and finite values, and an element it reproduces
     must differ from the key there (a mistake that changes nothing explains nothing).
     Numbers are compared all candidates at once; what is the same for every student (the
     mistaken whole chains, the generic mistakes) is screened once per key and quantity.
     """
+    q, value, expected, decimals = suspect.q, suspect.value, suspect.expected, suspect.decimals
+    overrides, own = suspect.overrides, suspect.own
     tol = kp.tol
     if q not in kp.screens:
         mistaken = [Candidate(m.mistake_id, m.message, m.trace.value(q), True) for m in kp.mistaken]
