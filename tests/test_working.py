@@ -150,3 +150,30 @@ def test_working_that_follows_from_a_trivial_answer_is_not_blamed_on_a_mistake(t
     p4 = _p4(tmp_path, '"c[1]": 0, "h[1]": 0')
     assert p4["h[1]"]["verdict"] == "incorrect"
     assert p4["h[1]"]["diagnosis"] is None or p4["h[1]"]["diagnosis"]["step"] == "c[1]"
+
+
+def test_every_step_name_solve_prints_is_accepted_as_working(tmp_path):
+    """The names students see in `solve` are the names the grader reads (each step answered with its
+    own printed value is graded, none is ignored)."""
+    import math
+
+    solved = json.loads(cli("solve", str(PROBLEMS), "--format", "json").stdout)
+    for problem in solved["problems"]:
+        steps = [s for s in problem["steps"] if s["formula"] != "given" and s["name"] not in problem["asked"]]
+        numeric = [s for s in steps if not isinstance(s["value"], (bool, str)) and s["value"] is not None]
+        finite = [s for s in numeric if all(math.isfinite(v) for v in _flat(s["value"]))]
+        answers = {s["name"]: s["value"] for s in finite}
+        path = tmp_path / f"{problem['id']}.yaml"
+        path.write_text(yaml.safe_dump({"answers": {problem["id"]: answers}}))
+        row = _grade(PROBLEMS, path)
+        assert "ignored" not in row, row.get("ignored")
+        if answers:
+            graded = row["working"][problem["id"]]["steps"]
+            assert set(graded) == set(answers)
+            assert {g["verdict"] for g in graded.values()} == {"correct"}, problem["id"]
+
+
+def _flat(value):
+    if isinstance(value, list):
+        return [x for item in value for x in _flat(item)]
+    return [value]
