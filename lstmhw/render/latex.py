@@ -349,7 +349,7 @@ def _safe_math(math: str) -> bool:
         return False
     if re.search(r"[_^]\s*($|[}_^])", math) or re.search(r"_(\w|\{[^{}]*\})_|\^(\w|\{[^{}]*\})\^", math):
         return False
-    group = r"\s*(?:\{[^{}]*\}|\w|\\[A-Za-z]+)"
+    group = r"\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\w|\\[A-Za-z]+)"  # an argument: a group (one level of nesting), a letter, a command
     for match in re.finditer(r"\\(d?t?frac|sqrt|tilde|hat|bar|vec|dot|math[a-z]+|text)(?![A-Za-z])", math):
         needed = 2 if match.group(1).endswith("frac") else 1
         if not re.match(group * needed, math[match.end() :]):
@@ -402,7 +402,7 @@ def statement_tex(statement: str) -> list[str]:
                 lines.append(inline_tex(" ".join(r.strip() for r in rows[1:])))
         else:
             lines.append(inline_tex(" ".join(r.strip() for r in rows)))
-        lines.append("")
+        lines += [r"\smallskip", ""]  # paragraphs apart: the sheets set no paragraph indent
     return lines
 
 
