@@ -28,16 +28,27 @@ NUMBER_TEXT = rf"^\s*{_DECIMAL}(?:\s*/\s*{_DECIMAL})?\s*$"
 ROWS_TEXT = r"^[\s0-9eE.+\-\u2212/,;\[\]]+$"
 
 
+# Words some YAML reader takes for a boolean or null (YAML 1.1, as PyYAML; y/n as the 1.1 spec has them).
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+
+
 def yaml_key(name: str) -> str:
-    """``name`` as a block-style YAML key that reads back as exactly that text."""
+    """``name`` as a block-style YAML key that reads back as exactly that text, with lstmhw's reader
+    and with PyYAML's (what an editor's YAML server may use): plain where it can, else quoted."""
+    import yaml
+
+    from lstmhw.problem import as_number
     from lstmhw.yamlio import parse_yaml
 
-    try:
-        data = parse_yaml(f"{name}: ~\n", "key").data
-    except Exception:  # not a plain scalar at all (": ", "#", a leading "[" or "*")
-        data = None
-    if isinstance(data, dict) and list(data) == [name] and data[name] is None:
-        return name
+    # A number (1e-3 is text to YAML 1.1 but a number to YAML 1.2) or a word: always quoted.
+    if name.lower() not in _YAML_WORDS and as_number(name) is None:
+        try:
+            ours = parse_yaml(f"{name}: ~\n", "key").data
+            theirs = yaml.safe_load(f"{name}: ~\n")
+        except Exception:  # not a plain scalar at all (": ", "#", a leading "[" or "*")
+            ours = theirs = None
+        if ours == theirs == {name: None}:
+            return name
     return json.dumps(name, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
@@ -63,7 +74,7 @@ def _lines(items: Sequence[Asked], indent: str, commented: bool) -> list[str]:
 HEADER = """\
 # Your answers{whose}, written by `lstmhw template`.
 # Replace each ~ with your answer; leave ~ where you have none.
-#   a number: 0.2174 (your digits count: write at least two significant figures), or 1/4
+#   a number: 1.25 (your digits count: write at least two significant figures), or 1/4
 #   a vector or matrix: [0.1, 0.2] or rows [[0.1, 0.2], [0.3, 0.4]] (or "0.1 0.2; 0.3 0.4")
 #   true/false: true, false, T, F (a reason may follow: "false, because ...")
 """
