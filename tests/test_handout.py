@@ -204,10 +204,11 @@ def test_solution_sheets_show_statement_and_givens_before_the_steps():
 
 # ------------------------------------------------------------- bad input
 def test_statement_must_be_text(write):
-    path = write("p.yaml", (PROBLEMS / "p4.yaml").read_text().replace("statement: |", "statement: [1, 2]\nold_statement: |", 1))
-    result = run_cli("check", path)
+    text = (PROBLEMS / "p4.yaml").read_text().replace("statement: |", "statement: [1, 2]\nold_statement: |", 1)
+    line = text.splitlines().index("statement: [1, 2]") + 1
+    result = run_cli("check", write("p.yaml", text))
     assert result.returncode == 2
-    assert ":4: statement: a list of 2, expected text" in result.stderr
+    assert f":{line}: statement: a list of 2, expected text" in result.stderr
 
 
 def test_unknown_key_near_statement_gets_did_you_mean(write):
