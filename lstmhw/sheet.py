@@ -34,7 +34,7 @@ class Given:
 
     name: str  # "W_f", "lr", "activation"
     value: Any = None  # a float ndarray, or an int (t, steps); None for a given in words
-    digits: int = 1  # what the renderers' ``digits`` must be to show the numbers as the file writes them
+    digits: int = 1  # the renderers' ``digits`` that show every digit the file writes (sheets use at least 4)
     text: str = ""  # a given in words: "sigmoid-centered", "reduction = mean"
 
 

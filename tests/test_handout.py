@@ -124,12 +124,12 @@ def test_handout_lists_the_asked_names_and_shapes():
 
 def test_handout_shows_the_givens_as_the_file_writes_them():
     text = run_cli("handout", str(PROBLEMS / "p1.yaml")).stdout
-    # problems/p1.yaml, by hand: W[1], the gradient g[2], and the hyper-parameters
-    assert "- `W[1]` = [[-0.22, 0.33, 0.67], [0.49, -0.86, -0.90]]" in text
-    assert "- `g[2]` = [[0.78, 0.020, 0.040], [-0.88, -0.14, 1.01]]" in text
-    assert "- `beta2` = 0.999" in text and "- `eps` = 1e-08" in text and "- `t` = 2" in text
+    # problems/p1.yaml, by hand, with four significant figures as every number: W[1], g[2], hyper-parameters
+    assert "- `W[1]` = [[-0.2200, 0.3300, 0.6700], [0.4900, -0.8600, -0.9000]]" in text
+    assert "- `g[2]` = [[0.7800, 0.02000, 0.04000], [-0.8800, -0.1400, 1.0100]]" in text
+    assert "- `beta2` = 0.9990" in text and "- `eps` = 1.000e-08" in text and "- `t` = 2" in text
     p4 = run_cli("handout", str(PROBLEMS / "p4.yaml")).stdout
-    assert "- `W_f` = [[1.0, 2.0]]" in p4 and "- `U_c` = 1.5" in p4 and "- `x[2]` = [0.5, -1.0]" in p4
+    assert "- `W_f` = [[1.0000, 2.0000]]" in p4 and "- `U_c` = 1.5000" in p4 and "- `x[2]` = [0.5000, -1.0000]" in p4
     assert "- `loss`: reduction = mean" in p4
     assert "An LSTM with one hidden unit reads two inputs" in p4  # the statement
 
@@ -193,13 +193,13 @@ def test_statement_with_hostile_markdown_compiles(write, tmp_path):
 def test_solution_sheets_show_statement_and_givens_before_the_steps():
     md = run_cli("solve", str(PROBLEMS / "p4.yaml"), "--format", "markdown").stdout
     assert md.index("An LSTM with one hidden unit") < md.index("### Given") < md.index("### t = 1")
-    assert "- `W_f` = [[1.0, 2.0]]" in md and "- `b_o` = 0.8" in md
+    assert "- `W_f` = [[1.0000, 2.0000]]" in md and "- `b_o` = 0.8000" in md
     tex = run_cli("solve", str(PROBLEMS / "p1.yaml"), "--format", "latex").stdout
     given = tex.index(r"\subsection*{Given}")
     assert tex.index("The weights of a layer are updated with Adam") < given < tex.index(r"\subsection*{step k = 2}")
-    assert r"\beta_2 &= 0.999" in tex and r"\mathrm{lr} &= 0.1" in tex
+    assert r"\beta_2 &= 0.9990" in tex and r"\mathrm{lr} &= 0.1000" in tex
     flags = run_cli("adam", "--W", "1 2", "--grad", "0.5 -1", "--lr", "0.1", "--format", "markdown").stdout
-    assert "- `lr` = 0.1" in flags and "- `g[1]` = [0.5, -1.0]" in flags  # givens from flags too
+    assert "- `lr` = 0.1000" in flags and "- `g[1]` = [0.5000, -1.0000]" in flags  # givens from flags too
 
 
 # ------------------------------------------------------------- bad input

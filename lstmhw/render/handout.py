@@ -16,6 +16,7 @@ from lstmhw.render import latex, markdown
 from lstmhw.sheet import Asked, SheetProblem, asked, givens
 
 HANDOUT_FORMATS = ("markdown", "latex")
+DIGITS = 4  # numbers with at least four significant figures, as on every sheet
 HOW_TO_ANSWER = "Answer each asked quantity under its name as written here"
 
 
@@ -42,7 +43,7 @@ def problem_markdown(sheet: SheetProblem) -> str:
     heading = markdown.text(sheet.id) + (f" — {markdown.text(problem.title)}" if problem.title else "")
     lines = [f"## {heading}", ""]
     lines += markdown.statement_markdown(problem.statement)
-    lines += markdown.givens_markdown(givens(problem, sheet.trace))
+    lines += markdown.givens_markdown(givens(problem, sheet.trace), DIGITS)
     lines += ["### Asked", ""] + [_asked_markdown(item) for item in asked(problem, sheet.trace)] + [""]
     return "\n".join(lines)
 
@@ -65,7 +66,7 @@ def problem_latex(sheet: SheetProblem) -> str:
     heading = latex.tex_text(sheet.id) + (" --- " + latex.tex_text(problem.title) if problem.title else "")
     lines = [rf"\section*{{{heading}}}", ""]
     lines += latex.statement_tex(problem.statement)
-    lines += latex.givens_tex(givens(problem, sheet.trace))
+    lines += latex.givens_tex(givens(problem, sheet.trace), DIGITS)
     lines += [r"\subsection*{Asked}", r"\begin{itemize}"]
     lines += [_asked_tex(item) for item in asked(problem, sheet.trace)]
     lines += [r"\end{itemize}", ""]

@@ -259,7 +259,7 @@ def trace_latex(trace: Trace, digits: int, problem: Any = None) -> str:
     if problem is not None:
         from lstmhw.sheet import givens
 
-        lines += statement_tex(problem.statement) + givens_tex(givens(problem, trace))
+        lines += statement_tex(problem.statement) + givens_tex(givens(problem, trace), digits)
     intro = r"Solver \texttt{" + tex_text(trace.solver) + "}."
     if trace.asked:
         intro += r" Asked quantities are marked $\blacktriangleright$ and their values boxed."
@@ -406,13 +406,24 @@ def statement_tex(statement: str) -> list[str]:
     return lines
 
 
-SMALL_GIVEN = 3  # givens of at most this many numbers are set two to a line
+PAIRED_WIDTH = 22  # givens at most this many characters wide are set two to a line
 # Hyper-parameters as papers write them (a given's name is otherwise set as a step's: name_tex).
 GIVEN_SYMBOLS = {"beta1": r"\beta_1", "beta2": r"\beta_2", "beta": r"\beta", "eps": r"\varepsilon", "lr": r"\mathrm{lr}"}
 
 
-def givens_tex(givens: Sequence[Any], heading: str = r"\subsection*{Given}") -> list[str]:
-    """The givens: numbers and matrices in an ``align*`` (small ones two to a line), words in a list."""
+def _given_width(array: Any, digits: int) -> int:
+    """About how many characters wide a given is set: a column vector is one number wide."""
+    if array.size > SUMMARY_ELEMENTS or array.ndim > 2:
+        return PAIRED_WIDTH + 1
+    widest = max(len(t) for t in number_texts(array.reshape(-1).tolist(), digits)) + 2
+    if array.ndim < 2 or array.size == 1:
+        return widest if array.size <= COLUMN_VECTOR_MAX else widest * array.size
+    return widest * array.shape[1]
+
+
+def givens_tex(givens: Sequence[Any], digits: int, heading: str = r"\subsection*{Given}") -> list[str]:
+    """The givens: numbers and matrices in an ``align*`` (small ones two to a line), words in a list;
+    numbers with ``digits``, or more where the file writes more."""
     import numpy as np
 
     if not givens:
@@ -422,8 +433,9 @@ def givens_tex(givens: Sequence[Any], heading: str = r"\subsection*{Given}") -> 
     if numbers:
         cells = []
         for g in numbers:
-            value = str(g.value) if isinstance(g.value, int) else value_tex(g.value, g.digits)
-            small = isinstance(g.value, int) or np.asarray(g.value).size <= SMALL_GIVEN
+            shown = max(digits, g.digits)
+            value = str(g.value) if isinstance(g.value, int) else value_tex(g.value, shown)
+            small = isinstance(g.value, int) or _given_width(np.asarray(g.value), shown) <= PAIRED_WIDTH
             cells.append((f"{GIVEN_SYMBOLS.get(g.name) or name_tex(g.name)} &= {value}", small))
         rows: list[str] = []
         n = 0

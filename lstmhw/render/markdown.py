@@ -72,7 +72,7 @@ def trace_markdown(trace: Trace, digits: int, problem: Any = None) -> str:
     if problem is not None:
         from lstmhw.sheet import givens
 
-        lines += statement_markdown(problem.statement) + givens_markdown(givens(problem, trace))
+        lines += statement_markdown(problem.statement) + givens_markdown(givens(problem, trace), digits)
     intro = f"Solver {code(trace.solver)}."
     if trace.asked:
         intro += " Asked: " + ", ".join(code(q) for q in trace.asked) + f" (marked {ASKED})."
@@ -108,8 +108,9 @@ def statement_markdown(statement: str) -> list[str]:
     return [statement.strip(), ""] if statement.strip() else []
 
 
-def givens_markdown(givens: Sequence[Any], heading: str = "###") -> list[str]:
-    """The givens as a list, each under the name the formulas use, numbers as the file writes them."""
+def givens_markdown(givens: Sequence[Any], digits: int, heading: str = "###") -> list[str]:
+    """The givens as a list, each under the name the formulas use: numbers with ``digits`` (at least
+    four significant figures, as every number), or more where the file writes more."""
     if not givens:
         return []
     lines = [f"{heading} Given", ""]
@@ -119,5 +120,5 @@ def givens_markdown(givens: Sequence[Any], heading: str = "###") -> list[str]:
         elif isinstance(given.value, int):
             lines.append(f"- {code(given.name)} = {given.value}")
         else:
-            lines.append(f"- {code(given.name)} = {inline_value(given.value, given.digits)}")
+            lines.append(f"- {code(given.name)} = {inline_value(given.value, max(digits, given.digits))}")
     return lines + [""]
