@@ -105,7 +105,7 @@ def solve(
 
     check_format(format, SOLVE_FORMATS)
     problems = load_problems(paths or [bundled_problems()])
-    render_solutions([run(p) for p in problems], format, digits, out)
+    render_solutions([run(p) for p in problems], format, digits, out, problems)
 
 
 @app.command("lstm-forward")
@@ -147,7 +147,8 @@ def lstm_forward(
         # longer exist, so the default (every h[t], and mse with targets) is asked instead.
         doc.data.pop("ask", None)
         doc.data.pop("points", None)
-    render_solutions([run(problem_from_flags(doc.data, doc=doc, given=given))], format, digits, out)
+    problem = problem_from_flags(doc.data, doc=doc, given=given)
+    render_solutions([run(problem)], format, digits, out, [problem])
 
 
 @app.command()
@@ -170,7 +171,8 @@ def mse(
     data = {
         "solver": "mse", "id": "mse", "pred": parse_literal(pred, "--pred"), "y": parse_literal(y, "--y"), "reduction": reduction
     }
-    render_solutions([run(problem_from_flags(data))], format, digits, out)
+    problem = problem_from_flags(data)
+    render_solutions([run(problem)], format, digits, out, [problem])
 
 
 
@@ -221,7 +223,8 @@ def _optimizer(
         data["grads"] = [parse_literal(g, "--grads") for g in grads]
     data.update({key: True for key, on in switches.items() if on})
     data.update({key: text for key, text in words.items() if text is not None})
-    render_solutions([run(problem_from_flags(data))], format, digits, out)
+    problem = problem_from_flags(data)
+    render_solutions([run(problem)], format, digits, out, [problem])
 
 
 @app.command()
@@ -373,7 +376,8 @@ def rnn_gradient(
     })
     if activation is not None:
         data["activation"] = activation
-    render_solutions([run(problem_from_flags(data))], format, digits, out)
+    problem = problem_from_flags(data)
+    render_solutions([run(problem)], format, digits, out, [problem])
 
 
 # --------------------------------------------------------------------- grade
@@ -510,6 +514,65 @@ def variant(
     for name, text in drawn:
         write_atomic(os.path.join(out, f"{name}.yaml"), text)
         sys.stdout.write(f"wrote {os.path.join(out, name + '.yaml')}\n")
+
+
+# -------------------------------------------------------------- running a course
+VariantOpt = Annotated[
+    Optional[int], typer.Option("--variant", help="Variant N's numbers (as `lstmhw variant KEY --seed N` draws them).")
+]
+
+
+def _sheets(key: str, variant: Optional[int]) -> list[Any]:
+    """The key's problems (or variant N of each) as sheets show them."""
+    from lstmhw.files import load_problems
+    from lstmhw.sheet import sheet_problems
+
+    if variant is not None and variant < 0:
+        fail(f"--variant: {variant}, expected a whole number ≥ 0")
+    return sheet_problems(load_problems([key]), variant)
+
+
+@app.command()
+@guarded
+def handout(
+    key: Annotated[str, typer.Argument(help="The key: a problem file or a folder of them.")],
+    variant: VariantOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="markdown | latex")] = "markdown",
+    out: OutOpt = None,
+) -> None:
+    """The problem sheet students get: statement, givens and what is asked, never an answer."""
+    from lstmhw.output import emit
+    from lstmhw.render import handout as sheet
+
+    check_format(format, sheet.HANDOUT_FORMATS)
+    sheets = _sheets(key, variant)
+    render = sheet.render_latex if format == "latex" else sheet.render_markdown
+    emit(render(sheets, variant), out)
+
+
+@app.command()
+@guarded
+def template(
+    key: Annotated[str, typer.Argument(help="The key: a problem file or a folder of them.")],
+    variant: VariantOpt = None,
+    student: Annotated[Optional[str], typer.Option("--student", help="The student's name or id, filled in.")] = None,
+    working: Annotated[
+        bool, typer.Option("--working", help="Also the unasked steps, commented out: working a student may show.")
+    ] = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="A JSON Schema (draft 2020-12) of the submission instead, for editors.")
+    ] = False,
+    out: OutOpt = None,
+) -> None:
+    """A submission skeleton: every asked quantity, empty (~), with its formula and shape; never a value."""
+    from lstmhw.output import emit
+    from lstmhw.template import template_schema, template_yaml
+
+    sheets = _sheets(key, variant)
+    if schema:
+        emit(template_schema(sheets, variant), out)
+    else:
+        emit(template_yaml(sheets, variant=variant, student=student, working=working), out)
 
 
 def _app_for(argv: list[str]) -> typer.Typer:

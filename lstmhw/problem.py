@@ -16,7 +16,7 @@ from lstmhw.yamlio import Document, load_yaml, parse_number
 
 MISSING: Any = object()
 
-COMMON_KEYS = ("id", "title", "solver", "ask", "points", "tolerance", "ecf_credit", "variant")
+COMMON_KEYS = ("id", "title", "solver", "statement", "ask", "points", "tolerance", "ecf_credit", "variant")
 DEFAULT_RTOL = 1e-2
 DEFAULT_ATOL = 0.0  # a tolerance in absolute terms swallows small quantities (S ≈ 6e-5): none by default
 
@@ -302,6 +302,7 @@ class Problem:
     tolerance: Tolerance = field(default_factory=Tolerance)
     ecf_credit: float = 1.0
     file: str = ""
+    statement: str = ""  # the question as students read it (Markdown)
     variant: dict[str, Any] | None = None
     doc: Document | None = None
     # The solution's steps, solved once on load (plain ops, no overrides): run() reuses them.
@@ -329,6 +330,7 @@ def problem_from_document(doc: Document) -> Problem:
     stem = doc.file.rsplit("/", 1)[-1].rsplit(".", 1)[0] if doc.file else "problem"
     problem_id = c.text(("id",), default=stem)
     title = c.text(("title",), default="")
+    statement = c.text(("statement",), default="")  # Markdown, shown by `handout` and on solution sheets
     try:
         params = module.read(c)
     except LstmhwError as exc:  # a solver that raised instead of collecting (e.g. a trial solve too long)
@@ -374,6 +376,7 @@ def problem_from_document(doc: Document) -> Problem:
         tolerance=tolerance,
         ecf_credit=float(ecf_credit),
         file=doc.file,
+        statement=statement or "",
         variant=variant,
         doc=doc,
         solution=solution,

@@ -173,9 +173,10 @@ def validate_submission_document(
                     (key,), f"unknown key{did_you_mean(key, SUBMISSION_KEYS)}, expected one of {', '.join(SUBMISSION_KEYS)}"
                 )
             )
-    if "student" in data and (isinstance(data["student"], (dict, list)) or data["student"] is None):
+    # `student: ~` and `variant: ~` (as `lstmhw template` writes them) mean the file's stem and the original key.
+    if "student" in data and isinstance(data["student"], (dict, list)):
         errors.append(doc.error(("student",), f"{describe(data['student'])}, expected a name"))
-    if "variant" in data:
+    if data.get("variant") is not None:
         number = as_number(data["variant"])
         if number is None or number != int(number) or number < 0:
             errors.append(doc.error(("variant",), f"{describe(data['variant'])}, expected a whole number ≥ 0"))
@@ -258,7 +259,7 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
                 )
             )
     variant = None
-    if not errors and "variant" in data:
+    if not errors and data.get("variant") is not None:
         variant = int(as_number(data["variant"]))
     if errors:
         return Submission(file=file, student=student, error=str(errors[0]))

@@ -65,7 +65,7 @@ def test_new_out_writes_a_file_and_never_overwrites(tmp_path):
 
 # ----------------------------------------------------------------- check
 def test_three_errors_in_one_file_are_three_lines(write):
-    # An unknown key (line 14), a non-number (line 8: x[1][0]) and a wrong shape (line 5: W.f).
+    # An unknown key (the last line), a non-number (line 8: x[1][0]) and a wrong shape (line 5: W.f).
     text = P4.replace("W: {f: [[1, 2]],", "W: {f: [[1, 2, 3]],").replace("[0.5, -1]]", "[half, -1]]") + "hiden: 3\n"
     path = write("three.yaml", text)
     lines = error_lines(run_cli("check", path))
@@ -75,7 +75,7 @@ def test_three_errors_in_one_file_are_three_lines(write):
     assert [(m["file"], int(m["line"]), m["path"]) for m in found] == [
         (path, 5, "W.f"),
         (path, 8, "x[1][0]"),
-        (path, 14, "hiden"),
+        (path, text.count("\n"), "hiden"),
     ]
     assert "shape (1, 3), expected (1, 2)" in found[0]["message"]
     assert "'half', expected a finite number" in found[1]["message"]

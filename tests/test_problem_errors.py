@@ -25,7 +25,7 @@ CASES = [
     ),
     ("nonnumber", P4.replace("b: {f: [0.2],", "b: {f: [abc],"), ["nonnumber.yaml:7:", "b.f[0]", "'abc', expected a finite number"]),
     ("nan", P4.replace("b: {f: [0.2],", "b: {f: [.nan],"), ["b.f[0]", "'.nan'", "finite number"]),
-    ("unknown", P4 + "hiden: 3\n", ["unknown.yaml:14:", "hiden", "unknown key"]),
+    ("unknown", P4 + "hiden: 3\n", [f"unknown.yaml:{P4.count(chr(10)) + 1}:", "hiden", "unknown key"]),
     ("misspelt", P4.replace("h0: [0]", "hO: [0]"), ["hO", "did you mean 'h0'"]),
     ("missing", P4.replace("x: [[1, 0], [0.5, -1]]   # one row per time step\n", ""), ["missing key 'x'"]),
     ("solver", P4.replace("solver: lstm-forward", "solver: lstm-froward"), ["solver.yaml:4:", "solver", "did you mean 'lstm-forward'"]),

@@ -248,13 +248,15 @@ def test_example_latex_is_balanced():
         depth += {"{": 1, "}": -1}.get(ch, 0)
         assert depth >= 0
     assert depth == 0
-    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") == 8  # t = 0, 1, 2, loss, two backward, gradients, answers
+    # the givens, t = 0, 1, 2, loss, two backward, gradients, answers
+    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") == 9
     assert all(ord(ch) < 128 for ch in tex), "pdflatex needs every Unicode character mapped"
     commands = set(re.findall(r"\\([A-Za-z]+)", tex))
     known = {"documentclass", "usepackage", "setcounter", "allowdisplaybreaks", "setlength", "parindent", "DeclareTextCommand",
              "textunderscore", "leavevmode", "kern", "vbox", "hrule", "renewcommand", "labelitemi", "bullet", "title", "author",
              "date", "begin", "end", "maketitle", "section", "subsection", "texttt", "text", "blacktriangleright", "boxed",
-             "tanh", "odot", "top", "hat", "left", "right", "frac", "mathrm", "sum", "item", "clearpage", "ensuremath", "cdot", "sloppy"}
+             "tanh", "odot", "top", "hat", "left", "right", "frac", "mathrm", "sum", "item", "clearpage", "ensuremath", "cdot", "sloppy",
+             "partial", "tfrac", "smallskip"}  # the statement's math, and the space between its paragraphs
     assert commands <= known, commands - known
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lstmhw.errors import LstmhwError
 from lstmhw.output import emit
@@ -11,7 +12,11 @@ from lstmhw.trace import Trace
 SOLUTION_FORMATS = ("table", "json", "markdown", "latex")
 
 
-def render_solutions(traces: Sequence[Trace], fmt: str, digits: int, out: str | None) -> None:
+def render_solutions(
+    traces: Sequence[Trace], fmt: str, digits: int, out: str | None, problems: Sequence[Any] | None = None
+) -> None:
+    """Print or write the solutions; the sheets (markdown, latex) show each of ``problems``' statement
+    and givens before its steps."""
     if fmt == "json":
         from lstmhw.render.json import render_traces
 
@@ -26,10 +31,10 @@ def render_solutions(traces: Sequence[Trace], fmt: str, digits: int, out: str | 
     elif fmt == "markdown":
         from lstmhw.render import markdown
 
-        emit(markdown.render_traces(traces, digits), out)
+        emit(markdown.render_traces(traces, digits, problems), out)
     elif fmt == "latex":
         from lstmhw.render import latex
 
-        emit(latex.render_traces(traces, digits), out)
+        emit(latex.render_traces(traces, digits, problems), out)
     else:
         raise LstmhwError(f"--format: {fmt!r}, expected one of {', '.join(SOLUTION_FORMATS)}")

@@ -251,10 +251,15 @@ def _line(step: Step, asked: bool, digits: int) -> str:
     return f"{mark}{name_tex(step.name)} &= {formula} = {value}"
 
 
-def trace_latex(trace: Trace, digits: int) -> str:
+def trace_latex(trace: Trace, digits: int, problem: Any = None) -> str:
+    """One problem's solution; with its ``problem``, the statement and the givens come first."""
     asked = set(trace.asked)
     heading = tex_text(trace.problem_id) + (" --- " + tex_text(trace.title) if trace.title else "")
     lines = [rf"\section*{{{heading}}}", ""]
+    if problem is not None:
+        from lstmhw.sheet import givens
+
+        lines += statement_tex(problem.statement) + givens_tex(givens(problem, trace), digits)
     intro = r"Solver \texttt{" + tex_text(trace.solver) + "}."
     if trace.asked:
         intro += r" Asked quantities are marked $\blacktriangleright$ and their values boxed."
@@ -305,8 +310,146 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def render_traces(traces: Sequence[Trace], digits: int) -> str:
-    """The whole document, from ``\\documentclass`` to ``\\end{document}``."""
+def render_traces(traces: Sequence[Trace], digits: int, problems: Sequence[Any] | None = None) -> str:
+    """The whole document, from ``\\documentclass`` to ``\\end{document}`` (with ``problems``: each
+    problem's statement and givens before its steps)."""
     head = f"% Solution sheet written by lstmhw {__version__}; compile with: pdflatex FILE.tex\n"
-    body = "\n\\clearpage\n".join(trace_latex(t, digits) for t in traces)
+    body = "\n\\clearpage\n".join(trace_latex(t, digits, problems[n] if problems else None) for n, t in enumerate(traces))
     return head + PREAMBLE.replace("MAX_COLS", str(SUMMARY_ELEMENTS)) + "\n" + body + "\n\\end{document}\n"
+
+
+# ------------------------------------------------- problem sheets (lstmhw.sheet)
+# Commands a statement's inline $...$ math may use; math with anything else is set as text, so
+# that the sheet compiles whatever a statement says.
+MATH_COMMANDS = {
+    *GREEK, "varepsilon", "epsilon", "varphi", "phi", "psi", "chi", "xi", "zeta", "nu", "kappa", "Delta", "Sigma",
+    "Gamma", "Theta", "Lambda", "Omega", "Phi", "Psi", "odot", "cdot", "times", "circ", "otimes", "oplus", "pm", "mp",
+    "tanh", "sigma", "exp", "log", "ln", "max", "min", "sup", "inf", "sqrt", "frac", "tfrac", "dfrac", "tilde", "hat",
+    "bar", "vec", "dot", "partial", "nabla", "sum", "prod", "top", "leq", "geq", "le", "ge", "neq", "approx", "sim",
+    "equiv", "in", "notin", "to", "rightarrow", "leftarrow", "mapsto", "infty", "ldots", "cdots", "dots", "mathbf",
+    "mathrm", "mathit", "mathcal", "mathbb", "text", "quad", "qquad", "lVert", "rVert", "lvert", "rvert", "langle",
+    "rangle", "ell", "forall", "exists", "cup", "cap", "subset", "mid", "prime",
+}
+_MATH_SPAN = re.compile(r"(?<![\\$])\$([^$\n]+)\$")
+_INLINE = re.compile(r"`([^`]+)`|\*\*(.+?)\*\*|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|" + _MATH_SPAN.pattern)
+_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _safe_math(math: str) -> bool:
+    """Whether inline math compiles for certain: known commands, balanced braces, no ``&``, ``#``,
+    ``%``, no double or dangling sub/superscript."""
+    depth = 0
+    for ch in math:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    if depth or any(ch in math for ch in "&#%~"):
+        return False
+    if any(name not in MATH_COMMANDS for name in re.findall(r"\\([A-Za-z]+)", math)):
+        return False
+    if re.search(r"[_^]\s*($|[}_^])", math) or re.search(r"_(\w|\{[^{}]*\})_|\^(\w|\{[^{}]*\})\^", math):
+        return False
+    group = r"\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\w|\\[A-Za-z]+)"  # an argument: a group (one level of nesting), a letter, a command
+    for match in re.finditer(r"\\(d?t?frac|sqrt|tilde|hat|bar|vec|dot|math[a-z]+|text)(?![A-Za-z])", math):
+        needed = 2 if match.group(1).endswith("frac") else 1
+        if not re.match(group * needed, math[match.end() :]):
+            return False  # a command without its argument stops pdflatex
+    return not re.search(r"\\[^A-Za-z,;:!{}| ]", math)
+
+
+def inline_tex(raw: str) -> str:
+    """One paragraph of Markdown as LaTeX: `code`, **bold**, *emphasis* and $math$; the rest as text."""
+    out, i = [], 0
+    for match in _INLINE.finditer(raw):
+        out.append(tex_text(raw[i : match.start()]))
+        code_span, bold, emphasis, math = match.groups()
+        if code_span is not None:
+            out.append(r"\texttt{" + tex_text(code_span) + "}")
+        elif bold is not None:
+            out.append(r"\textbf{" + inline_tex(bold) + "}")
+        elif emphasis is not None:
+            out.append(r"\emph{" + inline_tex(emphasis) + "}")
+        elif _safe_math(math):
+            out.append("$" + tex_math(math) + "$")
+        else:
+            out.append(tex_text(match.group(0)))
+        i = match.end()
+    out.append(tex_text(raw[i:]))
+    return "".join(out)
+
+
+def statement_tex(statement: str) -> list[str]:
+    """A statement written in Markdown, as LaTeX: paragraphs, bulleted and numbered lists, headings
+    as bold lines, and inline `code`, **bold**, *emphasis* and $math$ (see :func:`_safe_math`)."""
+    lines: list[str] = []
+    for block in re.split(r"\n\s*\n", statement.strip()):
+        rows = [row for row in block.splitlines() if row.strip()]
+        if not rows:
+            continue
+        if all(_LIST_ITEM.match(row) or row.startswith("  ") for row in rows) and _LIST_ITEM.match(rows[0]):
+            numbered = bool(re.match(r"\s*\d", rows[0]))
+            items: list[str] = []
+            for row in rows:
+                if _LIST_ITEM.match(row):
+                    items.append(_LIST_ITEM.sub("", row, count=1))
+                else:
+                    items[-1] += " " + row.strip()
+            env = "enumerate" if numbered else "itemize"
+            lines += [rf"\begin{{{env}}}"] + [r"\item " + inline_tex(item) for item in items] + [rf"\end{{{env}}}"]
+        elif rows[0].startswith("#"):
+            lines.append(r"\textbf{" + inline_tex(rows[0].lstrip("#").strip()) + "}\n")
+            if rows[1:]:
+                lines.append(inline_tex(" ".join(r.strip() for r in rows[1:])))
+        else:
+            lines.append(inline_tex(" ".join(r.strip() for r in rows)))
+        lines += [r"\smallskip", ""]  # paragraphs apart: the sheets set no paragraph indent
+    return lines
+
+
+PAIRED_WIDTH = 22  # givens at most this many characters wide are set two to a line
+# Hyper-parameters as papers write them (a given's name is otherwise set as a step's: name_tex).
+GIVEN_SYMBOLS = {"beta1": r"\beta_1", "beta2": r"\beta_2", "beta": r"\beta", "eps": r"\varepsilon", "lr": r"\mathrm{lr}"}
+
+
+def _given_width(array: Any, digits: int) -> int:
+    """About how many characters wide a given is set: a column vector is one number wide."""
+    if array.size > SUMMARY_ELEMENTS or array.ndim > 2:
+        return PAIRED_WIDTH + 1
+    widest = max(len(t) for t in number_texts(array.reshape(-1).tolist(), digits)) + 2
+    if array.ndim < 2 or array.size == 1:
+        return widest if array.size <= COLUMN_VECTOR_MAX else widest * array.size
+    return widest * array.shape[1]
+
+
+def givens_tex(givens: Sequence[Any], digits: int, heading: str = r"\subsection*{Given}") -> list[str]:
+    """The givens: numbers and matrices in an ``align*`` (small ones two to a line), words in a list;
+    numbers with ``digits``, or more where the file writes more."""
+    import numpy as np
+
+    if not givens:
+        return []
+    lines = [heading]
+    numbers = [g for g in givens if not g.text]
+    if numbers:
+        cells = []
+        for g in numbers:
+            shown = max(digits, g.digits)
+            value = str(g.value) if isinstance(g.value, int) else value_tex(g.value, shown)
+            small = isinstance(g.value, int) or _given_width(np.asarray(g.value), shown) <= PAIRED_WIDTH
+            cells.append((f"{GIVEN_SYMBOLS.get(g.name) or name_tex(g.name)} &= {value}", small))
+        rows: list[str] = []
+        n = 0
+        while n < len(cells):
+            if cells[n][1] and n + 1 < len(cells) and cells[n + 1][1]:
+                rows.append(f"{cells[n][0]} & {cells[n + 1][0]}")
+                n += 2
+            else:
+                rows.append(cells[n][0])
+                n += 1
+        lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
+    words = [g for g in givens if g.text]
+    if words:
+        lines.append(r"\begin{itemize}")
+        lines += [rf"\item \texttt{{{tex_text(g.name)}}}: {tex_text(g.text)}" for g in words]
+        lines.append(r"\end{itemize}")
+    return lines + [""]

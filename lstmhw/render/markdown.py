@@ -64,10 +64,15 @@ def _row(step: Step, asked: bool, digits: int, with_notes: bool) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def trace_markdown(trace: Trace, digits: int) -> str:
+def trace_markdown(trace: Trace, digits: int, problem: Any = None) -> str:
+    """One problem's solution; with its ``problem``, the statement and the givens come first."""
     asked = set(trace.asked)
     heading = text(trace.problem_id) + (f" — {text(trace.title)}" if trace.title else "")
     lines = [f"## {heading}", ""]
+    if problem is not None:
+        from lstmhw.sheet import givens
+
+        lines += statement_markdown(problem.statement) + givens_markdown(givens(problem, trace), digits)
     intro = f"Solver {code(trace.solver)}."
     if trace.asked:
         intro += " Asked: " + ", ".join(code(q) for q in trace.asked) + f" (marked {ASKED})."
@@ -90,7 +95,30 @@ def trace_markdown(trace: Trace, digits: int) -> str:
     return "\n".join(lines)
 
 
-def render_traces(traces: Sequence[Trace], digits: int) -> str:
-    """The whole sheet: a title, then every problem, separated by rules."""
-    parts = [trace_markdown(t, digits) for t in traces]
+def render_traces(traces: Sequence[Trace], digits: int, problems: Sequence[Any] | None = None) -> str:
+    """The whole sheet: a title, then every problem (with ``problems``: its statement and givens
+    first), separated by rules."""
+    parts = [trace_markdown(t, digits, problems[n] if problems else None) for n, t in enumerate(traces)]
     return "# Solutions\n\n" + "\n---\n\n".join(parts)
+
+
+# ------------------------------------------------- problem sheets (lstmhw.sheet)
+def statement_markdown(statement: str) -> list[str]:
+    """The problem's statement: it is Markdown already, and printed as written."""
+    return [statement.strip(), ""] if statement.strip() else []
+
+
+def givens_markdown(givens: Sequence[Any], digits: int, heading: str = "###") -> list[str]:
+    """The givens as a list, each under the name the formulas use: numbers with ``digits`` (at least
+    four significant figures, as every number), or more where the file writes more."""
+    if not givens:
+        return []
+    lines = [f"{heading} Given", ""]
+    for given in givens:
+        if given.text:
+            lines.append(f"- {code(given.name)}: {text(given.text)}")
+        elif isinstance(given.value, int):
+            lines.append(f"- {code(given.name)} = {given.value}")
+        else:
+            lines.append(f"- {code(given.name)} = {inline_value(given.value, max(digits, given.digits))}")
+    return lines + [""]

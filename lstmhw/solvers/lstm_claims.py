@@ -51,6 +51,15 @@ OP_FIELDS = tuple(f.name for f in dataclasses.fields(LstmOps))  # an experiment 
 # mistakes are for forward passes, and would tell a student "tanh used for the gates").
 MISTAKES: tuple = ()
 REDRAW: tuple[str, ...] = ()  # true/false claims: nothing numeric to redraw
+# What a problem sheet shows as given (lstmhw.sheet): nothing; the claims are the questions, and
+# `lstm` and `seed` only say where the solver looks for its evidence.
+GIVEN_KEYS: tuple[str, ...] = ()
+
+
+def question(params: ClaimsParams, quantity: str) -> str | None:
+    """The claim a label asks about, in the homework's words (for handouts and templates)."""
+    claim = params.claims.get(quantity)
+    return CLAIMS[claim] if claim is not None else None
 
 
 def degenerate(trace: Trace, original: Trace) -> str | None:
