@@ -151,8 +151,9 @@ def test_gradescope_results_json_for_one_submission(tmp_path):
     assert data["score"] == 1
     assert {t["name"] for t in data["tests"]} == {"p4 h[1]", "p4 h[2]", "p4 mse"}
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output"}
-        assert test["status"] in ("passed", "failed")
+        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "output_format", "tags", "visibility"}
+        assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
+        assert "expected" not in test["output"]  # students would read the key (SPEC §6)
     h1 = next(t for t in data["tests"] if t["name"] == "p4 h[1]")
     assert "sign of the exponent is flipped" in h1["output"]
 
