@@ -90,7 +90,7 @@ def build_wheel() -> tuple[str, bytes]:
 
     package = os.path.dirname(os.path.abspath(lstmhw.__file__))
     files: list[tuple[str, bytes]] = []
-    for folder, subfolders, names in os.walk(package):
+    for folder, subfolders, names in os.walk(package, followlinks=True):  # problems/ is a link in a source tree
         subfolders[:] = sorted(d for d in subfolders if d != "__pycache__" and not d.startswith("."))
         for name in sorted(names):
             if name.startswith(".") or name.endswith((".pyc", ".pyo")):
