@@ -223,3 +223,9 @@ def test_a_bad_key_makes_no_zip(tmp_path, write):
     assert "key.yaml" in line and not out.exists()
     line = one_error_line(run_cli("autograder", str(PROBLEMS), "--out", str(out), "--visibility", "later"))
     assert "--visibility" in line and not out.exists()
+
+
+def test_the_same_key_gives_the_same_zip(tmp_path):
+    for name in ("one.zip", "two.zip"):
+        assert run_cli("autograder", str(PROBLEMS), "--out", str(tmp_path / name)).returncode == 0
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
