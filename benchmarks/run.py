@@ -1,6 +1,6 @@
 """lstmhw's speed, measured side by side in one run (``make bench``).
 
-Three measurements, each against what it is compared with, on this machine,
+Four measurements, each against what it is compared with, on this machine,
 now (the machine is shared and noisy, so nothing is compared with a figure
 taken at another time):
 
@@ -14,13 +14,16 @@ taken at another time):
 3. **Scaling**: ``lstmhw solve FILE --format json`` for lstm-forward problems
    of T = 10, 100, 1,000 steps and hidden size H = 4, 64, 256 (D = 8): time per
    step, and the table output's summaries of values too big to read.
+4. **Memory of a class**: peak RSS of ``lstmhw grade KEY FILES... --format csv`` for 100 and
+   1,000 submissions against an Adam key with a 100×100 W (generated here): the reports are
+   streamed, so the ratio must stay within 1.3.
 
 CPU time and peak RSS are the child's own, from ``os.wait4`` (the same figures
 as a ``getrusage(RUSAGE_CHILDREN)`` delta around that one child, but per child
 for ``ru_maxrss``, which RUSAGE_CHILDREN only keeps as a maximum over all).
 The command measured is the real console script, ``.venv/bin/lstmhw``.
 
-    .venv/bin/python benchmarks/run.py [--runs N] [--batch-runs N] [--quick]
+    .venv/bin/python benchmarks/run.py [--runs N] [--batch-runs N] [--only startup|batch|scaling|memory]
 """
 
 from __future__ import annotations

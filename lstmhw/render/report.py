@@ -1,9 +1,11 @@
-"""Grading reports: table (people), json (scripts), csv (spreadsheets), gradescope."""
+"""Grading reports: table (people), json (scripts), csv (spreadsheets, the Canvas gradebook), gradescope.
+
+Each report but gradescope is a writer with ``add(row)`` (a student, as soon as graded) and
+``close()``; see :mod:`lstmhw.batch`."""
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
@@ -72,10 +74,6 @@ def row_data(row: Row) -> dict[str, Any]:
     return data
 
 
-def render_json(results: Sequence[SubmissionResult]) -> str:
-    return dumps({"submissions": [result_data(r) for r in results]})
-
-
 class JsonReport:
     """``--format json``: one document, written a submission at a time (the same bytes as :func:`dumps`)."""
 
@@ -89,20 +87,6 @@ class JsonReport:
 
     def close(self) -> None:
         self._list.close()
-
-
-def render_csv(results: Sequence[SubmissionResult], problem_ids: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    report = CsvReport(buffer, problem_ids)
-    for r in results:
-        report.add(_plain_row(r))
-    return buffer.getvalue()
-
-
-def _plain_row(result: SubmissionResult) -> Row:
-    from lstmhw.batch import Row
-
-    return Row(result)
 
 
 class CsvReport:
@@ -174,15 +158,6 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     return json.dumps(value) if isinstance(value, list) else value
-
-
-def render_csv_details(results: Sequence[SubmissionResult]) -> str:
-    """One row per student and quantity: the verdict, values and the diagnosis in words."""
-    buffer = io.StringIO()
-    report = CsvDetailsReport(buffer)
-    for r in results:
-        report.add(_plain_row(r))
-    return buffer.getvalue()
 
 
 class CsvDetailsReport:
