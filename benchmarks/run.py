@@ -1,6 +1,6 @@
 """lstmhw's speed, measured side by side in one run (``make bench``).
 
-Three measurements, each against what it is compared with, on this machine,
+Four measurements, each against what it is compared with, on this machine,
 now (the machine is shared and noisy, so nothing is compared with a figure
 taken at another time):
 
@@ -14,13 +14,16 @@ taken at another time):
 3. **Scaling**: ``lstmhw solve FILE --format json`` for lstm-forward problems
    of T = 10, 100, 1,000 steps and hidden size H = 4, 64, 256 (D = 8): time per
    step, and the table output's summaries of values too big to read.
+4. **Memory of a class**: peak RSS of ``lstmhw grade KEY FILES... --format csv`` for 100 and
+   1,000 submissions against an Adam key with a 100×100 W (generated here): the reports are
+   streamed, so the ratio must stay within 1.3.
 
 CPU time and peak RSS are the child's own, from ``os.wait4`` (the same figures
 as a ``getrusage(RUSAGE_CHILDREN)`` delta around that one child, but per child
 for ``ru_maxrss``, which RUSAGE_CHILDREN only keeps as a maximum over all).
 The command measured is the real console script, ``.venv/bin/lstmhw``.
 
-    .venv/bin/python benchmarks/run.py [--runs N] [--batch-runs N] [--quick]
+    .venv/bin/python benchmarks/run.py [--runs N] [--batch-runs N] [--only startup|batch|scaling|memory]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -406,6 +410,76 @@ def table_summaries(files: dict[tuple[int, int], str]) -> tuple[str, bool]:
     return text, ok
 
 
+# ----------------------------------------------------------------------------- 4. memory of a class
+RSS_SIZES = (100, 1000)
+RSS_GROWTH_TARGET = 1.3  # peak RSS for 1,000 students at most this times the one for 100 (issue 18)
+ADAM_SIZE = 100  # the key's W is ADAM_SIZE × ADAM_SIZE
+
+
+def adam_key_text(n: int = ADAM_SIZE, seed: int = 5) -> tuple[str, Any, Any]:
+    """An Adam problem with an n×n W (t = 1, no V or S given), asked W[1]: its text, W and grad."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    W = rng.uniform(-1, 1, size=(n, n)).round(3)
+    grad = rng.uniform(-1, 1, size=(n, n)).round(3)
+    flow = lambda a: "[" + ", ".join("[" + ", ".join(repr(float(x)) for x in row) + "]" for row in a) + "]"  # noqa: E731
+    return f"id: big\nsolver: adam\nlr: 0.01\nbeta1: 0.9\nbeta2: 0.999\neps: 1.0e-8\nW: {flow(W)}\ngrad: {flow(grad)}\nask: [\"W[1]\"]\n", W, grad
+
+
+def write_adam_class(folder: str, count: int, n: int = ADAM_SIZE) -> str:
+    """The key (folder/key.yaml) and ``count`` submissions of W[1] in folder/subs: the right values at 4
+    to 6 decimals, every third with five elements off. Computed here in plain NumPy: after bias
+    correction Adam's first step has V_corr = g and S_corr = g², so W[1] = W − lr·g/(|g| + eps)."""
+    import numpy as np
+
+    text, W, grad = adam_key_text(n)
+    os.makedirs(folder, exist_ok=True)
+    key = os.path.join(folder, "key.yaml")
+    with open(key, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    right = W - 0.01 * grad / (np.abs(grad) + 1e-8)
+    rng = np.random.default_rng(11)
+    subs = os.path.join(folder, "subs")
+    os.makedirs(subs, exist_ok=True)
+    for k in range(count):
+        answer = right.round(int(rng.integers(4, 7)))
+        if k % 3 == 1:  # a few slips
+            for _ in range(5):
+                answer[rng.integers(n), rng.integers(n)] += 0.5
+        rows = "[" + ", ".join("[" + ", ".join(repr(float(x)) for x in row) + "]" for row in answer) + "]"
+        with open(os.path.join(subs, f"s{k:05d}.yaml"), "w", encoding="utf-8") as handle:
+            handle.write(f"student: s{k:05d}\nanswers:\n  W[1]: {rows}\n")
+    return key
+
+
+def class_memory(workdir: str) -> tuple[str, bool]:
+    """Peak RSS of ``lstmhw grade KEY FILES... --format csv`` for 100 and 1,000 submissions against an
+    Adam key with a 100×100 W: the report is written as students are graded, so memory must not grow
+    with the class (issue 18). One run each (a run of 1,000 takes a while); every csv row checked."""
+    rows, problems = [], []
+    rss = {}
+    for n in RSS_SIZES:
+        key = write_adam_class(os.path.join(workdir, f"adam{n}"), n)
+        subs = os.path.join(workdir, f"adam{n}", "subs")
+        files = sorted(os.path.join(subs, f) for f in os.listdir(subs))
+        run = measure([LSTMHW, "grade", key, *files, "--format", "csv"], keep_stdout=True)
+        records = list(csv.DictReader(io.StringIO(run.stdout.decode("utf-8"))))
+        graded = sum(1 for rec in records if rec["status"] == "graded")
+        if len(records) != n or graded != n or run.code != 0:
+            problems.append(f"{n}: {len(records)} rows, {graded} graded, exit {run.code}")
+        rss[n] = run.maxrss_mb
+        rows.append([f"grade {n:,} Adam {ADAM_SIZE}×{ADAM_SIZE} submissions --format csv", f"{run.cpu:.1f} s", f"{run.maxrss_mb:.0f}", f"{graded:,}/{n:,}"])
+    growth = rss[RSS_SIZES[1]] / rss[RSS_SIZES[0]]
+    ok = growth <= RSS_GROWTH_TARGET and not problems
+    text = (
+        table(rows, ["command", "CPU", "peak RSS MB", "graded"])
+        + f"\npeak RSS 1,000 / 100: {growth:.2f}× (target ≤ {RSS_GROWTH_TARGET}) {verdict(growth <= RSS_GROWTH_TARGET)}"
+        + ("" if not problems else "\nrows missing: " + "; ".join(problems))
+    )
+    return text, ok
+
+
 # ----------------------------------------------------------------------------- main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -413,11 +487,11 @@ def main() -> int:
     parser.add_argument("--batch-runs", type=int, default=9, help="rounds for batch grading (default 9)")
     parser.add_argument("--scaling-runs", type=int, default=9, help="rounds for scaling (default 9)")
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to lstmhw grade")
-    parser.add_argument("--only", choices=("startup", "batch", "scaling"), action="append", help="run only these sections")
+    parser.add_argument("--only", choices=("startup", "batch", "scaling", "memory"), action="append", help="run only these sections")
     args = parser.parse_args()
     if not os.path.exists(LSTMHW):
         sys.exit(f"{LSTMHW} not found: run `make bench` (it installs lstmhw into .venv)")
-    sections = args.only or ["startup", "batch", "scaling"]
+    sections = args.only or ["startup", "batch", "scaling", "memory"]
     print("lstmhw benchmarks  " + time.strftime("%Y-%m-%d %H:%M"))
     print(machine())
     print(f"command: {LSTMHW} (the console script); CPU = user + system time of the child; medians of interleaved runs\n")
@@ -441,6 +515,12 @@ def main() -> int:
             text, ok = scaling(args.scaling_runs, workdir, startup_cpu)
             results["scaling"] = ok
             print(f"3. SCALING: lstm-forward, D = 8, JSON output to /dev/null, median of {args.scaling_runs} interleaved runs")
+            print(text)
+            print()
+        if "memory" in sections:
+            text, ok = class_memory(workdir)
+            results["memory"] = ok
+            print(f"4. MEMORY OF A CLASS: peak RSS of lstmhw grade --format csv, Adam key with a {ADAM_SIZE}×{ADAM_SIZE} W, one run each")
             print(text)
             print()
     print("SUMMARY  " + "   ".join(f"{name}: {verdict(ok)}" for name, ok in results.items()))

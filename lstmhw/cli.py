@@ -381,6 +381,15 @@ def rnn_gradient(
 
 
 # --------------------------------------------------------------------- grade
+VisibilityOpt = Annotated[
+    str,
+    typer.Option("--visibility", help="gradescope: visible | after_due_date | after_published | hidden"),
+]
+ShowExpectedOpt = Annotated[
+    bool, typer.Option("--show-expected", help="gradescope: show the key's values to students (off: they would read the key).")
+]
+
+
 @app.command()
 @guarded
 def grade(
@@ -397,10 +406,19 @@ def grade(
     out_dir: Annotated[
         Optional[str], typer.Option("--out-dir", help="gradescope: write DIR/<student>/results.json per submission.")
     ] = None,
+    roster: Annotated[
+        Optional[str], typer.Option("--roster", help="A class csv (student, variant, ...): variants come from it.")
+    ] = None,
+    lms: Annotated[Optional[str], typer.Option("--lms", help="csv: the gradebook import columns of this LMS: canvas")] = None,
+    assignment: Annotated[
+        Optional[str], typer.Option("--assignment", help="--lms canvas: the assignment column (default: the key's name).")
+    ] = None,
+    visibility: VisibilityOpt = "visible",
+    show_expected: ShowExpectedOpt = False,
 ) -> None:
     """Grade submissions against a key. Exit 0: all graded; 1: some could not be read; 3: lstmhw failed on some."""
-    from lstmhw.batch import grade_files
-    from lstmhw.render.report import REPORT_FORMATS
+    from lstmhw.batch import ReportOptions, grade_files
+    from lstmhw.render.report import REPORT_FORMATS, VISIBILITIES
 
     check_format(format, REPORT_FORMATS)
     for flag, value in (("--rtol", rtol), ("--atol", atol)):
@@ -409,14 +427,46 @@ def grade(
             fail(f"{flag}: {value}, expected a finite number ≥ 0")
     if out_dir and format != "gradescope":
         fail("--out-dir goes with --format gradescope")
-    results = grade_files(
-        key, submissions, format, details=details, rtol=rtol, atol=atol, digits=digits, out=out, out_dir=out_dir
+    if lms is not None and lms != "canvas":
+        fail(f"--lms: {lms!r}, expected canvas")
+    if lms and format != "csv":
+        fail("--lms goes with --format csv")
+    if lms and details:
+        fail("--lms canvas writes one row per student, expected no --details")
+    if assignment is not None and not lms:
+        fail("--assignment goes with --lms canvas")
+    if visibility not in VISIBILITIES:
+        fail(f"--visibility: {visibility!r}, expected one of {', '.join(VISIBILITIES)}")
+    if (visibility != "visible" or show_expected) and format != "gradescope":
+        fail(f"{'--visibility' if visibility != 'visible' else '--show-expected'} goes with --format gradescope")
+    report = ReportOptions(
+        fmt=format, details=details, digits=digits, out=out, out_dir=out_dir, roster=roster, lms=lms,
+        assignment=assignment, visibility=visibility, show_expected=show_expected,
     )
+    summary = grade_files(key, submissions, report, rtol=rtol, atol=atol)
     # The report is written either way; a bug of ours on some submission outranks unreadable ones.
-    if any(r.internal for r in results):
+    if summary.internal:
         raise typer.Exit(EXIT_INTERNAL)
-    if any(r.status == "error" for r in results):
+    if summary.errors:
         raise typer.Exit(EXIT_SOME_UNREADABLE)
+
+
+@app.command()
+@guarded
+def autograder(
+    key: Annotated[str, typer.Argument(help="The key: a problem file or a folder of them.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="The zip to write (atomically), e.g. autograder.zip.")],
+    visibility: VisibilityOpt = "visible",
+    show_expected: ShowExpectedOpt = False,
+) -> None:
+    """A Gradescope autograder for the key: setup.sh, run_autograder, the key and this lstmhw as a wheel, in one zip."""
+    from lstmhw.autograder import build_autograder
+    from lstmhw.render.report import VISIBILITIES
+
+    if visibility not in VISIBILITIES:
+        fail(f"--visibility: {visibility!r}, expected one of {', '.join(VISIBILITIES)}")
+    built = build_autograder(key, out, visibility=visibility, show_expected=show_expected)
+    sys.stderr.write(f"lstmhw: wrote {out}: {built}\n")
 
 
 # ----------------------------------------------------------------- authoring

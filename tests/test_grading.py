@@ -151,8 +151,9 @@ def test_gradescope_results_json_for_one_submission(tmp_path):
     assert data["score"] == 1
     assert {t["name"] for t in data["tests"]} == {"p4 h[1]", "p4 h[2]", "p4 mse"}
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output"}
-        assert test["status"] in ("passed", "failed")
+        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "output_format", "tags", "visibility"}
+        assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
+        assert "expected" not in test["output"]  # students would read the key (SPEC §6)
     h1 = next(t for t in data["tests"] if t["name"] == "p4 h[1]")
     assert "sign of the exponent is flipped" in h1["output"]
 
@@ -363,3 +364,23 @@ def test_a_grader_bug_on_one_submission_is_an_internal_error_row_and_exit_3(tmp_
     # without the bug, the same batch is exit 1
     monkeypatch.setattr(batch, "grade_submission", real)
     assert runner.invoke(app, ["grade", P4, *three, str(tmp_path / "unreadable.yaml"), "--format", "csv"]).exit_code == 1
+
+
+def test_a_name_two_submissions_share_is_a_warning_not_a_silent_second_row(tmp_path):
+    """SPEC §4.5: both rows are in the report, and the later one says whose name it shares."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a.yaml").write_text('student: alice\nanswers: {"h[1]": 0.21741}\n')
+    (subs / "b.yaml").write_text('student: Alice\nanswers: {"h[1]": 0.013}\n')  # the same name, another case
+    (subs / "c.yaml").write_text('student: bob\nanswers: {"h[1]": 0.21741}\n')
+    result = run_cli("grade", P4, str(subs), "--format", "csv")
+    assert result.returncode == 0
+    warning = f"student 'Alice' is also the student of {subs / 'a.yaml'}; both are in the report"
+    assert result.stderr == f"lstmhw: warning: {subs / 'b.yaml'}: {warning}\n"
+    rows = result.stdout.splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["alice", "Alice", "bob"]
+    assert rows[0].endswith(",") and rows[1].endswith("," + warning) and rows[2].endswith(",")
+    data = json.loads(run_cli("grade", P4, str(subs), "--format", "json").stdout)["submissions"]
+    assert [s.get("warning") for s in data] == [None, warning, None]
+    table = run_cli("grade", P4, str(subs), env={"COLUMNS": "300"}).stdout
+    assert f"Alice: warning: {warning}" in table

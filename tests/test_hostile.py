@@ -582,7 +582,8 @@ def test_a_bug_in_one_submission_costs_no_one_else(tmp_path, monkeypatch):
 
     monkeypatch.setattr(batch, "grade_submission", buggy)
     result, _ = cli("grade", str(PROBLEMS), str(subs), "--format", "json")
-    assert result.exit_code == 3 and result.stderr == ""
+    # unlucky.yaml is a copy of abuitano's file: the name they share is the one line on stderr (SPEC §4.5)
+    assert result.exit_code == 3 and result.stderr.count("\n") == 1 and "student 'abuitano' is also" in result.stderr
     rows = _by_stem(json.loads(result.stdout))
     assert rows["unlucky"]["status"] == "error" and rows["unlucky"]["internal"] is True
     assert rows["unlucky"]["error"] == f"{subs / 'unlucky.yaml'}: internal error of lstmhw: ZeroDivisionError: a bug (please report it)"

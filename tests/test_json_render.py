@@ -87,3 +87,29 @@ def test_a_list_shared_at_two_depths():
     ints = [1, -2, 10**30]
     data = {"a": row, "b": {"c": [row, row], "d": ints}, "e": [[ints]], "f": row}
     assert ours(data) == reference(data)
+
+
+def streamed(name, items):
+    from lstmhw.render.json import ListWriter
+
+    parts: list[str] = []
+    try:
+        writer = ListWriter(parts.append, name)
+        for item in items:
+            writer.add(item)
+        writer.close()
+    except (ValueError, TypeError, RecursionError) as exc:
+        return type(exc)
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=8), st.lists(DATA, max_size=4))
+def test_a_list_written_item_by_item_is_the_text_of_the_whole_document(name, items):
+    # what grade --format json streams: the same bytes as json.dumps of the finished document
+    assert streamed(name, items) == reference({name: items})
+
+
+def test_an_empty_list_written_item_by_item():
+    assert streamed("submissions", []) == '{\n  "submissions": []\n}\n'
+    assert streamed("submissions", [{"a": [1.5, 2.0]}, None]) == reference({"submissions": [{"a": [1.5, 2.0]}, None]})

@@ -20,7 +20,7 @@ are then wrong asked answers, each charged at itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lstmhw.grading.verdicts import CORRECT, CORRECT_ECF, INCORRECT, _plain
 
@@ -71,25 +71,13 @@ def _charge(result: QuantityResult, step: str, origin: QuantityResult) -> None:
                 element["verdict"] = INCORRECT
         result.ecf = None
     result.reason = None
-    should_be = "" if origin.should_be is None else f", which should be {_number(origin.should_be)} from your own values"
+    # No value of the key in the message (a Gradescope student reads it): what the step should have
+    # been is the working's own record (should_be).
     found = origin.diagnosis
-    message = f"follows from your {step} = {_plain(origin.answer)}{should_be}: the error is made at {step}"
+    message = f"follows from your {step} = {_plain(origin.answer)}, which is wrong from your own values: "
+    message += f"the error is made at {step}"
     if found is not None:
         message += f" ({found['message']})"
     result.diagnosis = {"mistake": found["mistake"] if found else None, "message": message, "step": step}
     if found and found.get("alternatives"):
         result.diagnosis["alternatives"] = list(found["alternatives"])
-
-
-def _number(value: Any) -> str:
-    """A value in a sentence: a number (or 1-element vector) as one number, 4 significant figures."""
-    import numpy as np
-
-    from lstmhw.render.values import number_texts
-
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return str(value)
-    texts = number_texts(array.reshape(-1).tolist(), 4)
-    return texts[0] if array.size == 1 else "[" + ", ".join(texts) + "]"

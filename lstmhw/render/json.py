@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lstmhw.render.values import jsonable
@@ -60,6 +60,40 @@ def dumps(data: Any) -> str:
         return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
     chunks.append("\n")
     return "".join(chunks)
+
+
+def dumps_at(data: Any, level: int) -> str:
+    """``data`` encoded as :func:`dumps` encodes it ``level`` containers deep (no final newline).
+
+    ``json.dumps``'s indentation is additive and a newline only ever stands for indentation
+    (one inside a string is escaped), so its text nested ``level`` deep is its own text with
+    ``level`` indents after every newline; that is the fallback.
+    """
+    chunks: list[str] = []
+    newline = "\n" + _INDENT * level
+    try:
+        _encode(data, newline, chunks, level, {})
+    except _Unhandled:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=2).replace("\n", newline)
+    return "".join(chunks)
+
+
+class ListWriter:
+    """``{name: [item, ...]}`` written an item at a time: at :meth:`close`, what was written is
+    :func:`dumps` of the whole document, byte for byte, without ever holding more than one item."""
+
+    def __init__(self, write: Callable[[str], Any], name: str) -> None:
+        self._write = write
+        self._count = 0
+        write("{\n" + _INDENT + _encode_string(name) + ": ")
+
+    def add(self, item: Any) -> None:
+        text = dumps_at(item, 2)  # encoded before anything is written: an item json.dumps refuses leaves no half
+        self._write(("[" if self._count == 0 else ",") + "\n" + _INDENT * 2 + text)
+        self._count += 1
+
+    def close(self) -> None:
+        self._write(("[]" if self._count == 0 else "\n" + _INDENT + "]") + "\n}\n")
 
 
 class _Unhandled(Exception):
