@@ -8,26 +8,30 @@ import sys
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
-# lstmhw --version through the console entry point, then numpy imported as a command would:
+# lstmhw grade (no files: a usage error) through the console entry point, then numpy imported as a command would:
 # the variables main() left and the threads the process has once OpenBLAS is loaded.
 PROBE = (
     "import os, sys\n"
     "from lstmhw.cli import main\n"
-    "sys.argv = ['lstmhw', '--version']\n"
+    "sys.argv = ['lstmhw', *sys.argv[1:]]\n"
     "try:\n    main()\nexcept SystemExit:\n    pass\n"
     "import numpy\n"
     "print(os.environ.get('OPENBLAS_NUM_THREADS'), os.environ.get('OMP_NUM_THREADS'), len(os.listdir('/proc/self/task')))\n"
 )
 
 
-def _probe(**chosen: str) -> list[str]:
+def _probe(*argv: str, **chosen: str) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k not in BLAS_VARIABLES}
     env.update(chosen)
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run([sys.executable, "-c", PROBE, *(argv or ("grade",))], capture_output=True, text=True, check=True, env=env).stdout
     return out.strip().splitlines()[-1].split()
 
 
-def test_main_sets_one_blas_thread():
+def test_other_commands_keep_the_default_threads():
+    assert _probe("--version")[:2] == ["None", "None"]
+
+
+def test_grade_sets_one_blas_thread():
     openblas, omp, threads = _probe()
     assert (openblas, omp) == ("1", "1")
     if os.path.isdir("/proc/self/task"):
