@@ -177,6 +177,42 @@ def startup(rounds: int) -> tuple[list[list[str]], bool, float]:
     return rows, ok, median_cpu(runs["solve p4 --format json"])
 
 
+GRADE_ONE_TARGET = 1.15  # issue 18: grade of one submission, CPU, against the bare imports
+
+
+def grade_one(rounds: int, workdir: str) -> tuple[list[list[str]], bool]:
+    """CPU per process of ``lstmhw grade problems/p4.yaml ONE --format csv`` (a shell loop per
+    student, a container per student) against ``python -c "import numpy, yaml, typer, rich"``,
+    run interleaved like the start-up pairs; for a right submission and a mistaken one (ECF and
+    diagnosis re-run the solver).  The bare imports are also run with one BLAS thread, as
+    lstmhw runs (see ``lstmhw.cli.one_blas_thread``), for reference."""
+    import yaml
+
+    with open(P4, encoding="utf-8") as handle:
+        p = yaml.safe_load(handle)
+    files = {}
+    for kind, answers in (("right", generate.lstm_answers(p)), ("mistaken", generate.lstm_answers(p, "sigmoid-sign-flipped", 4))):
+        files[kind] = os.path.join(workdir, f"one_{kind}.yaml")
+        with open(files[kind], "w", encoding="utf-8") as handle:
+            handle.write("answers: {" + ", ".join(f'"{q}": {v!r}' for q, v in answers.items()) + "}\n")
+    imports = "import numpy, yaml, typer, rich"
+    commands = {f"grade one {kind} submission": [LSTMHW, "grade", P4, path, "--format", "csv"] for kind, path in files.items()}
+    commands[imports] = [PYTHON, "-c", imports]
+    one_thread = [sys.executable, "-c", f"import os; os.environ.update(OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1'); {imports}"]
+    commands[imports + " (one BLAS thread)"] = one_thread
+    runs = interleaved(commands, rounds)
+    rows, ok = [], True
+    for kind in files:
+        name = f"grade one {kind} submission"
+        ratio = statistics.median(x.cpu / y.cpu for x, y in zip(runs[name], runs[imports], strict=True))
+        good = ratio <= GRADE_ONE_TARGET
+        ok &= good
+        rows.append([name, f"{1000 * median_cpu(runs[name]):.0f}", f"({spread(runs[name])})", imports, f"{1000 * median_cpu(runs[imports]):.0f}", f"({spread(runs[imports])})", f"{ratio:.2f}", f"≤ {GRADE_ONE_TARGET}", verdict(good)])
+    ref = imports + " (one BLAS thread)"
+    rows.append([ref, f"{1000 * median_cpu(runs[ref]):.0f}", f"({spread(runs[ref])})", "", "", "", "", "", ""])
+    return rows, ok
+
+
 # ----------------------------------------------------------------------------- 2. batch grading
 THROUGHPUT_TARGET = 2000.0
 RSS_TARGET_MB = 200.0
@@ -196,6 +232,7 @@ def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]],
         if jobs:
             cmd += ["--jobs", str(jobs)]
         commands[n] = cmd
+    commands.update(floor_commands(folders))
     runs = interleaved(commands, rounds, keep_stdout=True)
     rows = []
     problems = []
@@ -223,11 +260,14 @@ def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]],
         ["peak RSS (3,000)", f"{rss:.0f} MB", f"≤ {RSS_TARGET_MB:.0f} MB", verdict(rss <= RSS_TARGET_MB)],
         ["every row present", "yes" if not problems else "; ".join(problems[:3]), "all", verdict(not problems)],
     ]
+    floor_rows, floor_ok = floor_summary(runs, sizes)
+    summary += floor_rows
+    rows += floor_table_rows(runs, sizes)
     cost = diagnosis_cost(sorted(os.path.join(folders[3000], f) for f in os.listdir(folders[3000])), rounds)
     summary.append(
         ["diagnosis + ECF cost (in-process, on / off)", f"{cost:.2f}×", f"≤ {DIAGNOSIS_FACTOR_TARGET:.0f}×", verdict(cost <= DIAGNOSIS_FACTOR_TARGET)]
     )
-    ok = throughput >= THROUGHPUT_TARGET and rss <= RSS_TARGET_MB and not problems and cost <= DIAGNOSIS_FACTOR_TARGET
+    ok = throughput >= THROUGHPUT_TARGET and rss <= RSS_TARGET_MB and not problems and cost <= DIAGNOSIS_FACTOR_TARGET and floor_ok
     text = (
         table(rows, ["command", "CPU ms", "(IQR)", "max RSS MB", "csv rows"])
         + "\n\n"
@@ -235,6 +275,41 @@ def batch(rounds: int, workdir: str, jobs: int | None) -> tuple[list[list[str]],
         + f"\nthe class of 3,000: {mix}; {distinct:,} distinct answer texts"
     )
     return rows, ok, text
+
+
+FLOOR_B_TARGET = 2.5  # issue 18: lstmhw's CPU per submission at most this times the tolerance-only floor's
+FLOOR_GRADER = os.path.join(HERE, "floor_grader.py")
+
+
+def floor_commands(folders: dict[int, str]) -> dict[str, list[str]]:
+    """The tolerance-only floor (b) (``floor_grader.py``: CSafeLoader, one NumPy tolerance test,
+    csv) on the same files, run in the same interleaved rounds as lstmhw."""
+    return {f"floor {n}": [PYTHON, FLOOR_GRADER, *sorted(os.path.join(folder, f) for f in os.listdir(folder))] for n, folder in folders.items()}
+
+
+def floor_table_rows(runs: dict, sizes: tuple[int, int]) -> list[list[str]]:
+    rows = []
+    for n in sizes:
+        r = runs[f"floor {n}"]
+        seen = len(r[-1].stdout.decode("utf-8").splitlines()) - 1
+        rows.append([f"floor (b) {n:,} submissions", f"{1000 * median_cpu(r):.0f}", f"({spread(r)})", f"{max(x.maxrss_mb for x in r):.0f}", f"{seen:,}/{n:,}"])
+    return rows
+
+
+def floor_summary(runs: dict, sizes: tuple[int, int]) -> tuple[list[list[str]], bool]:
+    """Per submission beyond start-up (the difference of the two class sizes), lstmhw and floor (b),
+    and their ratio: the median of the per-round ratios (both ran in the same rounds)."""
+    small, big = sizes
+    per = lambda a, b: (b.cpu - a.cpu) / (big - small)  # noqa: E731
+    lstmhw = [per(a, b) for a, b in zip(runs[small], runs[big], strict=True)]
+    floor = [per(a, b) for a, b in zip(runs[f"floor {small}"], runs[f"floor {big}"], strict=True)]
+    ratio = statistics.median(x / y for x, y in zip(lstmhw, floor, strict=True))
+    good = ratio <= FLOOR_B_TARGET
+    rows = [
+        ["floor (b) per submission", f"{1e6 * statistics.median(floor):.0f} µs", "", ""],
+        ["lstmhw per submission / floor (b)", f"{ratio:.2f}×", f"≤ {FLOOR_B_TARGET}×", verdict(good)],
+    ]
+    return rows, good
 
 
 DIAGNOSIS_FACTOR_TARGET = 4.0  # issue 5: diagnosis may cost "a small factor" of throughput (measured ~3x)
@@ -481,6 +556,18 @@ def class_memory(workdir: str) -> tuple[str, bool]:
 
 
 # ----------------------------------------------------------------------------- main
+def compile_bytecode() -> None:
+    """Write lstmhw's bytecode once, as an install does: with PYTHONDONTWRITEBYTECODE set (the
+    warm-up round cannot write it then), every measured run would compile lstmhw again, a cost
+    no installed copy pays (about 40 % of `grade` of one submission here)."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("lstmhw")  # the copy the children import (same path, same environment)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        compileall.compile_dir(folder, quiet=2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21, help="rounds for start-up (default 21; at least 9)")
@@ -492,6 +579,7 @@ def main() -> int:
     if not os.path.exists(LSTMHW):
         sys.exit(f"{LSTMHW} not found: run `make bench` (it installs lstmhw into .venv)")
     sections = args.only or ["startup", "batch", "scaling", "memory"]
+    compile_bytecode()
     print("lstmhw benchmarks  " + time.strftime("%Y-%m-%d %H:%M"))
     print(machine())
     print(f"command: {LSTMHW} (the console script); CPU = user + system time of the child; medians of interleaved runs\n")
@@ -502,6 +590,11 @@ def main() -> int:
             rows, ok, startup_cpu = startup(args.runs)
             results["start-up"] = ok
             print(f"1. START-UP: CPU ms, median of {args.runs} interleaved runs (IQR); ratio = command / its bare imports (median of the per-round ratios)")
+            print(table(rows, ["command", "CPU ms", "(IQR)", "baseline", "CPU ms", "(IQR)", "ratio", "target", ""]))
+            print()
+            rows, ok = grade_one(args.runs, workdir)
+            results["grade one submission"] = ok
+            print(f"1b. GRADE ONE SUBMISSION: CPU ms per process, median of {args.runs} interleaved runs (IQR); ratio = grade / the bare imports")
             print(table(rows, ["command", "CPU ms", "(IQR)", "baseline", "CPU ms", "(IQR)", "ratio", "target", ""]))
             print()
         if "batch" in sections:

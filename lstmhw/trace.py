@@ -32,6 +32,7 @@ should have been, given the student's earlier answers".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,7 +95,33 @@ def round_value(value: Value, decimals: int) -> Value:
 
     To ``decimals`` decimals, but never to fewer than two significant figures: on paper
     5.994e-05 is kept as 0.000060, not rounded to 0.0001 (or to 0).
+
+    NumPy's rounding (``ndarray.round``: x·10^d, rint, ÷10^d) throughout; a single float64
+    number takes :func:`_round_float`, the same IEEE arithmetic in plain floats.
     """
+    import numpy as np
+
+    kind = type(value)
+    if kind is float or kind is np.float64:  # a plain number, the commonest case
+        small = 10.0 ** (1 - decimals)  # below this, `decimals` decimals show fewer than two figures
+        if value != 0 and abs(value) < small:
+            return _two_figures(float(value))
+        rounded = _round_float(float(value), decimals)
+        return rounded if rounded is not None else float(np.asarray(value).round(decimals))
+    if kind is np.ndarray and value.size == 1 and value.ndim and value.dtype.char == "d" and value.dtype.isnative:
+        x = value.item()  # one float64 number in an array, the other common case
+        small = 10.0 ** (1 - decimals)
+        if x != 0 and abs(x) < small:
+            return np.full(value.shape, _two_figures(x))
+        rounded = _round_float(x, decimals)
+        if rounded is None:
+            return value.round(decimals)
+        return np.array(rounded, ndmin=value.ndim)  # the shape (1, ..., 1) of value
+    return _round_any(value, decimals)
+
+
+def _round_any(value: Value, decimals: int) -> Value:
+    """:func:`round_value` of anything: booleans pass through, arrays rounded element by element."""
     import numpy as np
 
     if isinstance(value, (bool, np.bool_)) or value is None:
@@ -105,7 +132,7 @@ def round_value(value: Value, decimals: int) -> Value:
     if isinstance(value, np.ndarray):
         if value.dtype == bool:
             return value
-        if value.size == 1:  # one number, the common case: the check in plain floats
+        if value.size == 1:  # one number: the check in plain floats
             x = value.item()
             if x != 0 and abs(x) < small:
                 return np.full(value.shape, _two_figures(x))
@@ -122,15 +149,36 @@ def round_value(value: Value, decimals: int) -> Value:
     return value
 
 
+# NumPy's powers of ten for rounding (power_of_ten in its calculation.c): exact to 1e22.
+_POWERS_OF_TEN = tuple(10.0**n for n in range(23))
+_EXACT_INTEGERS = 2.0**52  # below this a float's rint is round(): Python's round-half-even to an int
+
+
+def _round_float(x: float, decimals: int) -> float | None:
+    """``float(np.asarray(x).round(decimals))`` in plain floats, bit for bit (the sign of a zero
+    too); None where NumPy's own path must decide (decimals outside 0–22, not finite, beyond
+    exact integers: overflow and NaN follow NumPy's error state there)."""
+    if not 0 <= decimals <= 22:
+        return None
+    scale = _POWERS_OF_TEN[decimals]
+    y = x * scale
+    if not -_EXACT_INTEGERS < y < _EXACT_INTEGERS:  # also NaN and ±inf
+        return None
+    whole = round(y)  # half to even, as rint in the default rounding mode
+    if whole == 0:
+        return math.copysign(0.0, x)  # rint(−0.3) is −0.0, and −0.0/10^d stays −0.0
+    return whole / scale  # an int below 2^52 converts exactly: rint(y)/10^d
+
+
 def _two_figures(x: float) -> float:
     """``x`` rounded to two significant figures (as many decimals as that takes)."""
-    import math
-
     import numpy as np
 
     if not math.isfinite(x):
         return x
-    return float(np.asarray(x).round(1 - math.floor(math.log10(abs(x)))))
+    decimals = 1 - math.floor(math.log10(abs(x)))
+    rounded = _round_float(x, decimals)
+    return rounded if rounded is not None else float(np.asarray(x).round(decimals))
 
 
 def numeric(value: Value) -> Any:

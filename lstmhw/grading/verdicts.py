@@ -14,6 +14,7 @@ What grades a whole problem (and calls the diagnosis) is in :mod:`lstmhw.grading
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -243,22 +244,52 @@ def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol:
     return result
 
 
-def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> list[Trace]:
+def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> Sequence[Trace]:
     """The solver re-run from the student's own answers, exactly and with each hand rounding.
 
-    The first is the exact one (None if it cannot be computed); a rounding that makes the
-    chain degenerate (÷0) is left out.
+    The first is the exact one (none at all if it cannot be computed); a rounding that makes
+    the chain degenerate (÷0) is left out.  The hand-rounded ones are run when first asked for
+    (:class:`_EcfChains`): an answer the exact chain settles, or one without written decimals,
+    never needs them.
     """
-    chains: list[Trace] = []
     with np.errstate(all="ignore"):
-        for decimals in (None, *HAND_ROUNDING_DECIMALS):
-            try:
-                chains.append(kp.reruns.run(overrides=overrides, decimals=decimals))
-            except (ArithmeticError, ValueError, LstmhwError):
-                if decimals is None:
-                    return []
-                continue
-    return chains
+        try:
+            exact = kp.reruns.run(overrides=overrides, decimals=None)
+        except (ArithmeticError, ValueError, LstmhwError):
+            return []
+    return _EcfChains(kp, overrides, exact)
+
+
+class _EcfChains(Sequence):
+    """[exact chain, hand-rounded chains...]: a list whose rounded chains are run on first use."""
+
+    def __init__(self, kp: KeyProblem, overrides: dict[str, Any], exact: Trace) -> None:
+        self._kp, self._overrides = kp, overrides
+        self._exact = exact
+        self._chains: list[Trace] | None = None
+
+    def _all(self) -> list[Trace]:
+        if self._chains is None:
+            chains = [self._exact]
+            with np.errstate(all="ignore"):
+                for decimals in HAND_ROUNDING_DECIMALS:
+                    try:
+                        chains.append(self._kp.reruns.run(overrides=self._overrides, decimals=decimals))
+                    except (ArithmeticError, ValueError, LstmhwError):
+                        continue
+            self._chains = chains
+        return self._chains
+
+    def __bool__(self) -> bool:
+        return True  # the exact chain is always there
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, index: Any) -> Any:
+        if index == 0:
+            return self._exact
+        return self._all()[index]
 
 
 def trivial(value: Any, trace: Trace) -> bool:
@@ -266,6 +297,16 @@ def trivial(value: Any, trace: Trace) -> bool:
     if isinstance(value, (bool, str, np.bool_)):
         return False
     array = np.asarray(value, dtype=float)
+    if array.size == 1:  # one number, the common case: the same comparisons in plain floats
+        x = array.item()
+        if x == 0:
+            return True
+        for step in trace:
+            given = step.value
+            if step.given and np.shape(given) == array.shape and not isinstance(given, (bool, str)):
+                if np.asarray(given, dtype=float).item() == x:
+                    return True
+        return False
     if not np.any(array):
         return True
     for step in trace:
@@ -306,8 +347,11 @@ def _verdict_after_ecf(
         )
         if upstream and not carried_trivial and not trivial(value, kp.trace):
             ok_ecf |= matches_exact(value, decimals, ecf_chains[0][q].own, tol)
-            for trace in ecf_chains[1:]:
-                ok_ecf |= matches_paper(value, decimals, trace[q].own)
+            # Rule (c) can only add elements: not needed without written decimals (it matches
+            # nothing then) or once every element is right (the chains are run only if needed).
+            if decimals is not None and not (ok_ecf | ok_key).all():
+                for trace in ecf_chains[1:]:
+                    ok_ecf |= matches_paper(value, decimals, trace[q].own)
             ok_ecf &= ~ok_key
             if ok_ecf.any():
                 used = {name: _plain(overrides[name]) for name in upstream}

@@ -22,16 +22,33 @@ NAME = "mse"
 KEYS = ("pred", "y", "reduction")
 REDUCTIONS = ("mean", "sum", "half-sum")
 
+_FLOAT64 = np.dtype(float)
 _REDUCTION_TEXT = {"mean": "(1/{n})·", "sum": "", "half-sum": "½·"}
 _REDUCTION_TEX = {"mean": r"\frac{{1}}{{{n}}}", "sum": "", "half-sum": r"\frac{{1}}{{2}}"}
 
 
 def reduce_squares(squares: Sequence[np.ndarray], reduction: str) -> float:
     """Σ of every squared error, divided by n (mean), by 2 (half-sum) or not at all."""
-    # np.sum / np.size of a Python float (each term of a scalar loss) are np.float64(s) and 1:
-    # written out, the same values and float64 arithmetic without NumPy's dispatch.
-    total = float(sum(np.float64(s) if type(s) is float else np.sum(s) for s in squares))
-    n = sum(1 if type(s) is float else np.size(s) for s in squares)
+    # np.sum / np.size of a Python float (each term of a scalar loss) are np.float64(s) and 1, of an
+    # array its .sum() and .size: written out, the same values and float64 arithmetic (an overflow
+    # raises as NumPy's does) without np.sum's dispatch.
+    total = 0
+    n = 0
+    for s in squares:
+        kind = type(s)
+        if kind is float:
+            total += np.float64(s)
+            n += 1
+        elif kind is np.ndarray and s.size == 1 and s.dtype is _FLOAT64:
+            total += np.float64(0.0 + s.item())  # add.reduce of one number: 0.0 + it (-0.0 becomes 0.0)
+            n += 1
+        elif kind is np.ndarray:
+            total += s.sum()
+            n += s.size
+        else:
+            total += np.sum(s)
+            n += np.size(s)
+    total = float(total)
     if reduction == "mean":
         return total / n
     if reduction == "half-sum":

@@ -1,0 +1,214 @@
+"""Plain-float paths for one number (hidden size 1) against the NumPy-only code they replaced.
+
+``lstmhw.trace.round_value`` (hand rounding) and ``lstmhw.mathops.sigmoid`` take a
+plain-float path for a single float64 number.  ``reference_round_value`` and
+``reference_sigmoid`` below are the implementations before it, kept here verbatim as
+the oracles: the new ones must give the same value, bit for bit (the sign of a zero
+included), of the same type, shape and dtype, and raise the same error, for every
+value and every NumPy error state grading and solving run under.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import warnings
+
+import numpy as np
+import pytest
+
+from lstmhw.mathops import sigmoid
+from lstmhw.trace import round_value
+
+
+def reference_round_value(value, decimals):
+    """round_value as it was, NumPy's ndarray.round throughout (the oracle)."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return value
+    small = 10.0 ** (1 - decimals)
+    if isinstance(value, np.ndarray):
+        if value.dtype == bool:
+            return value
+        if value.size == 1:
+            x = value.item()
+            if x != 0 and abs(x) < small:
+                return np.full(value.shape, _reference_two_figures(x))
+            return value.round(decimals)
+        out = value.round(decimals)
+        tiny = (np.abs(value) < small) & (value != 0)
+        if tiny.any():
+            out[tiny] = [_reference_two_figures(float(v)) for v in value[tiny]]
+        return out
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        if value != 0 and abs(value) < small:
+            return _reference_two_figures(float(value))
+        return float(np.asarray(value).round(decimals))
+    return value
+
+
+def _reference_two_figures(x):
+    if not math.isfinite(x):
+        return x
+    return float(np.asarray(x).round(1 - math.floor(math.log10(abs(x)))))
+
+
+def _fingerprint(result):
+    """Everything a caller could tell apart: type, dtype, shape and the exact bits."""
+    if isinstance(result, np.ndarray):
+        return ("array", result.dtype.str, result.shape, result.tobytes())
+    if isinstance(result, float):
+        return (type(result).__name__, result.hex())
+    return (type(result).__name__, repr(result))
+
+
+def _outcome(fn, value, decimals):
+    try:
+        return _fingerprint(fn(value, decimals))
+    except Exception as exc:  # the same error type is part of the contract
+        return ("raised", type(exc).__name__)
+
+
+EDGE = [
+    0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.125, -0.125, 0.375, 2.675, 1.005, 0.285,
+    0.0005, 0.00005, 0.000049999, 5.994e-05, -5.994e-05, 0.0095, 0.00995, 1e-300, -1e-300, 5e-324, -5e-324,
+    2.2250738585072014e-308, 1e-22, 1e-21, 9.99e-21, 123456.789, -987654.3215, 4503599627370495.5, 2.0**52, 2.0**53 + 2,
+    1e15, 1e16, 1e22, 1e300, -1e300, 1.7976931348623157e308, math.inf, -math.inf, math.nan,
+]
+DECIMALS = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 15, 22, 23, 30, 300, 320, -1, -2, -5]
+
+
+def _random_values(rng: random.Random, n: int) -> list[float]:
+    values = []
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.4:
+            values.append(rng.uniform(-1, 1) * 10.0 ** rng.uniform(-12, 12))
+        elif kind < 0.6:  # half-way cases: k + 0.5 units of some decimal
+            d = rng.randrange(0, 8)
+            values.append((rng.randrange(-10**6, 10**6) + 0.5) / 10**d)
+        elif kind < 0.8:  # a number as written to a few decimals, then nudged by an ulp
+            x = round(rng.uniform(-3, 3), rng.randrange(1, 6))
+            values.append(math.nextafter(x, rng.choice((-math.inf, math.inf))))
+        else:  # any float64 bit pattern (subnormals, huge, NaN, inf)
+            values.append(np.frombuffer(rng.getrandbits(64).to_bytes(8, "little"), dtype=np.float64)[0].item())
+    return values
+
+
+ERRSTATES = [
+    {},  # NumPy's default
+    {"all": "ignore"},  # grading's hand-rounded key chains and ECF
+    {"over": "raise", "invalid": "raise", "divide": "raise", "under": "ignore"},  # lstmhw.solvers.run
+]
+
+
+@pytest.mark.parametrize("errstate", ERRSTATES, ids=["default", "ignore", "raise"])
+def test_same_as_numpy_only_rounding(errstate):
+    rng = random.Random(2026)
+    values = EDGE + _random_values(rng, 2500)
+    differences = []
+    with np.errstate(**errstate), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy's default error state warns (overflow ...): both alike
+        for x in values:
+            for decimals in DECIMALS if x in EDGE else rng.sample(DECIMALS, 4):
+                shaped = [x, np.float64(x), np.array([x]), np.array([[x]]), np.array(x), np.array([x, -x / 3, 0.0])]
+                for value in shaped:
+                    old = _outcome(reference_round_value, value.copy() if isinstance(value, np.ndarray) else value, decimals)
+                    new = _outcome(round_value, value.copy() if isinstance(value, np.ndarray) else value, decimals)
+                    if old != new:
+                        differences.append((x, decimals, type(value).__name__, np.shape(value), old, new))
+    assert not differences, differences[:5]
+
+
+def test_what_a_student_writes():
+    # by hand: to the decimals asked, half to even on the binary value, never below two figures
+    assert round_value(0.12345, 3) == 0.123
+    assert round_value(-0.18988, 2) == -0.19
+    assert round_value(24.5, 0) == 24.0  # half-way: to even
+    assert round_value(2.5, 0) == 2.5  # 0 decimals would show one figure: two are kept
+    assert round_value(0.125, 2) == 0.12  # 0.125 is exact in binary: half-way, to even
+    assert round_value(0.375, 2) == 0.38
+    assert round_value(5.994e-05, 3) == 6.0e-05  # two significant figures, not 0.0
+    assert round_value(0.0, 3) == 0.0
+    assert math.copysign(1.0, round_value(-0.0001, 2)) == -1.0  # -0.0001 is kept at two figures
+    assert math.copysign(1.0, round_value(-0.0, 2)) == -1.0  # a zero keeps its sign
+    assert round_value(True, 2) is True
+    assert round_value(None, 2) is None
+    out = round_value(np.array([0.21741]), 3)
+    assert isinstance(out, np.ndarray) and out.shape == (1,) and out.dtype == np.float64 and out[0] == 0.217
+    out = round_value(np.array([[0.00012345]]), 2)
+    assert out.shape == (1, 1) and out[0, 0] == 0.00012
+    assert list(round_value(np.array([1.23456, 0.000123, -7.0]), 2)) == [1.23, 0.00012, -7.0]
+
+
+def reference_sigmoid(z):
+    """mathops.sigmoid as it was, NumPy throughout (the oracle)."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@pytest.mark.parametrize("errstate", ERRSTATES, ids=["default", "ignore", "raise"])
+def test_sigmoid_same_as_numpy_only(errstate):
+    rng = random.Random(7)
+    values = EDGE + [-x for x in EDGE] + [740.0, -745.1, 709.8, -709.8, 36.7, -36.7] + _random_values(rng, 1500)
+    values += [rng.uniform(-40, 40) for _ in range(1500)]
+    shapes = (lambda x: x, lambda x: np.array([x]), lambda x: np.array([[x]]), np.array, lambda x: np.array([x, -x]),
+              lambda x: np.array([x], dtype=np.float32))
+    with np.errstate(all="ignore"):  # made outside the error state tested (a float32 of 1e300 overflows)
+        shaped = [(x, shape(x)) for x in values for shape in shapes]
+    differences = []
+    with np.errstate(**errstate), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for x, value in shaped:
+            old, new = _outcome(lambda v, _: reference_sigmoid(v), value, None), _outcome(lambda v, _: sigmoid(v), value, None)
+            if old != new:
+                differences.append((x, np.shape(value), old, new))
+    assert not differences, differences[:5]
+
+
+def test_sigmoid_by_hand():
+    assert sigmoid(np.array([0.0]))[0] == 0.5
+    assert abs(sigmoid(np.array([2.0]))[0] - 1 / (1 + math.exp(-2.0))) < 1e-15
+    assert abs(sigmoid(np.array([[-3.0]]))[0, 0] - math.exp(-3.0) / (1 + math.exp(-3.0))) < 1e-15
+    assert sigmoid(np.array([-800.0]))[0] == 0.0 and sigmoid(np.array([800.0]))[0] == 1.0  # no overflow
+
+
+def reference_reduce_squares(squares, reduction):
+    """mse.reduce_squares as it was, np.sum and np.size for every array (the oracle)."""
+    total = float(sum(np.float64(s) if type(s) is float else np.sum(s) for s in squares))
+    n = sum(1 if type(s) is float else np.size(s) for s in squares)
+    if reduction == "mean":
+        return total / n
+    if reduction == "half-sum":
+        return total / 2
+    return total
+
+
+@pytest.mark.parametrize("errstate", ERRSTATES, ids=["default", "ignore", "raise"])
+def test_reduce_squares_same_as_np_sum(errstate):
+    from lstmhw.solvers.mse import reduce_squares
+
+    rng = random.Random(11)
+    pool = EDGE + _random_values(rng, 400) + [1e308, 1.5e308]
+    with np.errstate(all="ignore"):
+        cases = []
+        for _ in range(3000):
+            terms = rng.randrange(0, 4)
+            shape = rng.choice([(1,), (1, 1), (2,), None])
+            squares = []
+            for _ in range(terms):
+                if shape is None:
+                    squares.append(rng.choice(pool))
+                else:
+                    squares.append(np.array([rng.choice(pool) for _ in range(int(np.prod(shape)))]).reshape(shape))
+            cases.append(squares)
+    differences = []
+    with np.errstate(**errstate), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for squares in cases:
+            for reduction in ("mean", "sum", "half-sum"):
+                old = _outcome(lambda sq, r: reference_reduce_squares(sq, r), squares, reduction)
+                new = _outcome(lambda sq, r: reduce_squares(sq, r), squares, reduction)
+                if old != new:
+                    differences.append((squares, reduction, old, new))
+    assert not differences, differences[:5]
