@@ -26,9 +26,9 @@ from lstmhw.limits import MAX_HIDDEN, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
 from lstmhw.mathops import sigmoid, tanh
 from lstmhw.mistakes import Mistake, one
 from lstmhw.problem import Checker, fit, shape_text
-from lstmhw.solvers.lstm_forward import Weights, read_inputs, read_weights
+from lstmhw.solvers.lstm_forward import Weights, read_inputs, read_reduction, read_targets, read_weights
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
-from lstmhw.solvers.mse import REDUCTIONS, loss_steps, reduce_squares
+from lstmhw.solvers.mse import loss_steps, reduce_squares
 from lstmhw.trace import Trace, Tracer
 
 NAME = "gru-forward"
@@ -169,9 +169,7 @@ def read(c: Checker) -> GruParams | None:
     h0 = c.array(("h0",), default=None)
     weights, H, D = read_weights(c, x=x, extra_h=(h0,), gates=GATES, aliases=GATE_ALIASES, optional=("b_U",))
     update, reset = _read_convention(c)
-    reduction = "mean"
-    if c.has(("loss",)) and c.mapping(("loss",), ["reduction"]) is not None:
-        reduction = c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    reduction = read_reduction(c)
     # Each check below needs only the sizes it names, so a wrong W does not hide a wrong x, h0 or y.
     ok = weights is not None and x is not None
     sized = H is not None and D is not None and 1 <= H <= MAX_HIDDEN and 1 <= D <= MAX_HIDDEN
@@ -183,18 +181,8 @@ def read(c: Checker) -> GruParams | None:
         if state is None:
             c.fail(("h0",), f"shape {shape_text(h0.shape)}, expected ({H},) for hidden size {H}")
             ok = False
-    y = None
-    if c.has(("y",)):
-        raw_y = c.array(("y",))
-        if raw_y is None:
-            ok = False
-        elif sized and T is not None:
-            y = fit(raw_y, T, H)
-            if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
-                y = raw_y.reshape(T, 1)
-            if y is None:
-                c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
-                ok = False
+    y, y_ok = read_targets(c, T, H if sized else None)
+    ok = ok and y_ok
     if T is not None:
         # h[0]; per step x[t], z_u, z_r, u, r, z_h, h_tilde, h; per target y[k], err[k], sq_err[k]; mse
         targets = c.has(("y",))

@@ -228,10 +228,7 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
     h0 = c.array(("h0",), default=None)
     c0 = c.array(("c0",), default=None)
     weights, H, D = read_weights(c, x=x, extra_h=(h0, c0))
-    reduction = "mean"
-    if c.has(("loss",)):
-        if c.mapping(("loss",), ["reduction"]) is not None:
-            reduction = c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    reduction = read_reduction(c)
     # Each check below needs only the sizes it names, so a wrong W does not hide
     # a wrong x, h0 or y: `lstmhw check` lists every error in the file.
     ok = weights is not None and x is not None
@@ -250,18 +247,8 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
             c.fail((key,), f"shape {shape_text(array.shape)}, expected ({H},) for hidden size {H}")
             ok = False
         state[key] = value
-    y = None
-    if c.has(("y",)):
-        raw_y = c.array(("y",))
-        if raw_y is None:
-            ok = False
-        elif sized and T is not None:
-            y = fit(raw_y, T, H)
-            if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
-                y = raw_y.reshape(T, 1)
-            if y is None:
-                c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
-                ok = False
+    y, y_ok = read_targets(c, T, H if sized else None)
+    ok = ok and y_ok
     if T is not None:
         # h[0], c[0]; per step x[t], 4 z's, f, i, o, c̃, c, h; per target y[k], err[k], sq_err[k]; mse
         per_step = 11 + (3 if c.has(("y",)) else 0) + more_per_step
@@ -272,6 +259,32 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
     if not ok or not sized or T is None:
         return None
     return LstmParams(weights, x, state["h0"], state["c0"], y, reduction)
+
+
+def read_reduction(c: Checker) -> str:
+    """``loss: {reduction}``, mse's mean, sum or half-sum; mean when not given."""
+    if c.has(("loss",)) and c.mapping(("loss",), ["reduction"]) is not None:
+        return c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    return "mean"
+
+
+def read_targets(c: Checker, T: int | None, H: int | None) -> tuple[np.ndarray | None, bool]:
+    """``y``, the T×H targets for h[t] (a flat list of T when H = 1), if the file gives it, and
+    whether it was read without an error; its shape is checked only when T and H are known."""
+    if not c.has(("y",)):
+        return None, True
+    raw = c.array(("y",))
+    if raw is None:
+        return None, False
+    if T is None or H is None:
+        return None, True
+    y = fit(raw, T, H)
+    if y is None and raw.ndim == 1 and raw.size == T and H == 1:
+        y = raw.reshape(T, 1)
+    if y is None:
+        c.fail(("y",), f"shape {shape_text(raw.shape)}, expected ({T}, {H}): one target h per time step")
+        return None, False
+    return y, True
 
 
 def read_inputs(c: Checker, x: np.ndarray | None, D: int | None) -> tuple[np.ndarray | None, int | None]:
