@@ -26,7 +26,15 @@ from lstmhw.limits import MAX_HIDDEN, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
 from lstmhw.mathops import sigmoid, tanh
 from lstmhw.mistakes import Mistake, one
 from lstmhw.problem import Checker, fit, shape_text
-from lstmhw.solvers.lstm_forward import Weights, read_inputs, read_reduction, read_targets, read_weights
+from lstmhw.solvers.lstm_forward import (
+    Weights,
+    activation_steps,
+    flipped_sigmoid,
+    read_inputs,
+    read_reduction,
+    read_targets,
+    read_weights,
+)
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
 from lstmhw.solvers.mse import loss_steps, reduce_squares
 from lstmhw.trace import Trace, Tracer
@@ -82,10 +90,6 @@ def _other_reset(name: str) -> str:
     return "after" if name == "before" else "before"
 
 
-def _flipped_sigmoid(z: Any) -> Any:
-    return sigmoid(-np.asarray(z, dtype=float))
-
-
 def _reset_ignored(r: Any) -> np.ndarray:
     return np.ones_like(np.asarray(r, dtype=float))
 
@@ -119,7 +123,7 @@ GRU_MISTAKES: tuple[Mistake, ...] = (
     one(
         "sigmoid-sign-flipped",
         "σ(z) computed as 1/(1+e^z) for the gates u, r: the sign of the exponent is flipped",
-        gate=_flipped_sigmoid,
+        gate=flipped_sigmoid,
     ),
     one("tanh-for-gate", "tanh used for the gates u, r where σ belongs", gate=tanh),
     one(
@@ -242,6 +246,11 @@ def solve(params: GruParams, tracer: Tracer) -> None:
         loss_steps(tracer, [f"h[{t}]" for t in range(1, T + 1)], params.y, params.reduction)
 
 
+# (step, gate of its pre-activation, OPS field, function as text and LaTeX), as lstm-forward's ACTIVATED
+GATE_ACTIVATIONS = (("u", "u", "gate", "σ", r"\sigma"), ("r", "r", "gate", "σ", r"\sigma"))
+CANDIDATE_ACTIVATION = (("h_tilde", "h", "candidate", "tanh", r"\tanh"),)  # after z_h, which reads r[t]
+
+
 def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str) -> str:
     """One GRU step t from x[t] and h[t-1] (already in the trace); returns h[t]'s name."""
     w, group, prev = params.weights, f"t = {t}", t - 1
@@ -261,16 +270,7 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
             data={"W": w.W[g], "U": w.U[g], "b": w.b[g], "b_U": b_U[g]},
             group=group,
         )
-    for g in ("u", "r"):
-        tracer.step(
-            f"{g}[{t}]",
-            f"σ(z_{g}[{t}])",
-            rf"\sigma(z_{{{g},{t}}})",
-            [f"z_{g}[{t}]"],
-            lambda ops, z: np.asarray(ops.gate(z), dtype=float),
-            uses=("gate",),
-            group=group,
-        )
+    activation_steps(tracer, GATE_ACTIVATIONS, t, group)
     if reset == "before":
         formula = f"W_h·x[{t}] + U_h·(r[{t}]⊙h[{prev}]) + b_h{bias('h')}"
         latex = rf"W_h x_{{{t}}} + U_h (r_{{{t}}} \odot h_{{{prev}}}) + b_h{bias_tex('h')}"
@@ -290,15 +290,7 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
         data={"W": w.W["h"], "U": w.U["h"], "b": w.b["h"], "b_U": b_U["h"]},
         group=group,
     )
-    tracer.step(
-        f"h_tilde[{t}]",
-        f"tanh(z_h[{t}])",
-        rf"\tanh(z_{{h,{t}}})",
-        [f"z_h[{t}]"],
-        lambda ops, z: np.asarray(ops.candidate(z), dtype=float),
-        uses=("candidate",),
-        group=group,
-    )
+    activation_steps(tracer, CANDIDATE_ACTIVATION, t, group)
     if update == "old":
         formula = f"u[{t}]⊙h[{prev}] + (1 − u[{t}])⊙h̃[{t}]"
         latex = rf"u_{{{t}}} \odot h_{{{prev}}} + (1 - u_{{{t}}}) \odot \tilde{{h}}_{{{t}}}"

@@ -69,12 +69,13 @@ def _swapped_cell(f: np.ndarray, i: np.ndarray, c_prev: np.ndarray, c_tilde: np.
     return i * c_prev + f * c_tilde
 
 
-def _flipped_sigmoid(z: Any) -> Any:
+def flipped_sigmoid(z: Any) -> Any:
+    """1/(1+e^z): σ with the sign of the exponent flipped (a mistake, the GRU's too)."""
     return sigmoid(-np.asarray(z, dtype=float))
 
 
 LSTM_MISTAKES: tuple[Mistake, ...] = (
-    one("sigmoid-sign-flipped", "σ(z) computed as 1/(1+e^z): the sign of the exponent is flipped", gate=_flipped_sigmoid),
+    one("sigmoid-sign-flipped", "σ(z) computed as 1/(1+e^z): the sign of the exponent is flipped", gate=flipped_sigmoid),
     one("tanh-for-gate", "tanh used for the gates f, i, o where σ belongs", gate=tanh),
     one("sigmoid-for-candidate", "σ used for the candidate c̃ where tanh belongs", candidate=sigmoid),
     one("h-without-tanh", "h computed as o⊙c: the tanh of the cell state is missing", squash=identity),
@@ -332,6 +333,14 @@ ACTIVATED = (
 _ACTIVATIONS = {"gate": lambda ops, z: ops.gate(z), "candidate": lambda ops, z: ops.candidate(z)}
 
 
+def activation_steps(tracer: Tracer, rows: Sequence[tuple[str, str, str, str, str]], t: int, group: str) -> None:
+    """``name[t] = act(z_g[t])`` for each row (step, gate of its pre-activation, OPS field, act as text
+    and LaTeX) of a table like ACTIVATED; the OPS field is ``gate`` or ``candidate`` (the GRU's too)."""
+    for name, g, op, text, tex in rows:
+        z = f"z_{g}[{t}]"
+        tracer.step(f"{name}[{t}]", f"{text}({z})", rf"{tex}(z_{{{g},{t}}})", [z], _ACTIVATIONS[op], uses=(op,), group=group)
+
+
 def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | None = None) -> str:
     """One LSTM step t from x[t], h[t-1] and c[t-1] (already in the trace); returns h[t]'s name."""
     group, prev = group if group is not None else f"t = {t}", t - 1
@@ -347,10 +356,7 @@ def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | N
             data={"W": w.W[g], "U": w.U[g], "b": w.b[g]},
             group=group,
         )
-    # f, i, o through σ (OPS.gate), the candidate c̃ through tanh (OPS.candidate)
-    for name, g, op, text, tex in ACTIVATED:
-        z = f"z_{g}[{t}]"
-        tracer.step(f"{name}[{t}]", f"{text}({z})", rf"{tex}(z_{{{g},{t}}})", [z], _ACTIVATIONS[op], uses=(op,), group=group)
+    activation_steps(tracer, ACTIVATED, t, group)  # f, i, o through σ (OPS.gate), c̃ through tanh (OPS.candidate)
     tracer.step(
         f"c[{t}]",
         f"f[{t}]⊙c[{prev}] + i[{t}]⊙c̃[{t}]",
