@@ -28,7 +28,7 @@ from lstmhw.problem import Checker
 from lstmhw.solvers import lstm_forward
 from lstmhw.solvers.lstm_forward import GATES, LSTM_MISTAKES, LstmOps, LstmParams
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
-from lstmhw.solvers.rnn_bptt import loss_factor, outer_text, sum_over_time, terms_text, tex_sum
+from lstmhw.solvers.rnn_bptt import loss_factor, outer_sum_step, sum_over_time, sum_step
 from lstmhw.trace import Trace, Tracer
 
 NAME = "lstm-backward"
@@ -195,14 +195,6 @@ def _through_tanh(ops: LstmBackwardOps, d: Any, value: Any) -> np.ndarray:
     return _vector(_vector(d) * ops.tanh_derivative(_vector(value)))
 
 
-def _outer_sum(ops: LstmBackwardOps, *values: Any, T: int) -> np.ndarray:
-    return _vector(ops.accumulate(values[:T], values[T:]))
-
-
-def _plain_sum(ops: LstmBackwardOps, *values: Any) -> np.ndarray:
-    return _vector(ops.accumulate(values, None))
-
-
 def _dh0(ops: LstmBackwardOps, dz_f: Any, dz_i: Any, dz_o: Any, dz_c: Any, U_f: Any, U_i: Any, U_o: Any, U_c: Any) -> np.ndarray:
     return _vector(U_f.T @ _vector(dz_f) + U_i.T @ _vector(dz_i) + U_o.T @ _vector(dz_o) + U_c.T @ _vector(dz_c))
 
@@ -311,39 +303,10 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
 
 def _gradients(params: LstmParams, tracer: Tracer, U: dict[str, np.ndarray]) -> None:
     T, group = params.x.shape[0], "gradients"
-    xs = [f"x[{t}]" for t in range(1, T + 1)]
-    h_prev = [f"h[{t - 1}]" for t in range(1, T + 1)]
     for g in GATES:
-        dz = [f"dz_{g}[{t}]" for t in range(1, T + 1)]
-        tracer.step(
-            f"dW_{g}",
-            outer_text(f"dz_{g}", "x", 0, T),
-            tex_sum("dz_{{" + g + r",{t}}} x_{{{t}}}^\top", T),
-            dz + xs,
-            _outer_sum,
-            uses=("accumulate",),
-            data={"T": T},
-            group=group,
-        )
-        tracer.step(
-            f"dU_{g}",
-            outer_text(f"dz_{g}", "h", -1, T),
-            tex_sum("dz_{{" + g + r",{t}}} h_{{{p}}}^\top", T),
-            dz + h_prev,
-            _outer_sum,
-            uses=("accumulate",),
-            data={"T": T},
-            group=group,
-        )
-        tracer.step(
-            f"db_{g}",
-            terms_text(dz),
-            tex_sum("dz_{{" + g + ",{t}}}", T),
-            dz,
-            _plain_sum,
-            uses=("accumulate",),
-            group=group,
-        )
+        outer_sum_step(tracer, f"dW_{g}", f"dz_{g}", "x", 0, "dz_{{" + g + r",{t}}} x_{{{t}}}^\top", T, group)
+        outer_sum_step(tracer, f"dU_{g}", f"dz_{g}", "h", -1, "dz_{{" + g + r",{t}}} h_{{{p}}}^\top", T, group)
+        sum_step(tracer, f"db_{g}", f"dz_{g}", "dz_{{" + g + ",{t}}}", T, group)
     carried, tex_carried = _carried_text(1)
     tracer.step(
         "dh[0]",
