@@ -28,7 +28,7 @@ from lstmhw.problem import Checker
 from lstmhw.solvers import lstm_forward
 from lstmhw.solvers.lstm_forward import GATES, LSTM_MISTAKES, LstmOps, LstmParams
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
-from lstmhw.solvers.rnn_bptt import loss_factor, outer_sum_step, sum_over_time, sum_step
+from lstmhw.solvers.rnn_bptt import factor_text, loss_factor, outer_sum_step, sum_over_time, sum_step
 from lstmhw.trace import Trace, Tracer
 
 NAME = "lstm-backward"
@@ -210,11 +210,7 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
     T = params.x.shape[0]
     U = {f"U_{g}": params.weights.U[g] for g in GATES}
     n, reduction = int(np.size(params.y)), params.reduction
-    factor, tex_factor = {
-        "mean": (f"(2/{n})·", rf"\frac{{2}}{{{n}}}\, "),
-        "sum": ("2·", r"2\, "),
-        "half-sum": ("", ""),
-    }[reduction]
+    factor, tex_factor = factor_text("squared", reduction, n)
     for t in range(T, 0, -1):
         group, prev, nxt = f"backward t = {t}", t - 1, t + 1
         if t == T:

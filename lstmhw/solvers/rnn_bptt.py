@@ -615,7 +615,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
     has_output = params.W_y is not None
     squared = params.kind == "squared"
     n = T * params.outputs if squared else T
-    factor, tex_factor = _factor_text(params.kind, params.reduction, n)
+    factor, tex_factor = factor_text(params.kind, params.reduction, n)
     for t in range(T, 0, -1):
         group = f"backward t = {t}"
         if squared:
@@ -680,7 +680,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
         )
 
 
-def _factor_text(kind: str, reduction: str, n: int) -> tuple[str, str]:
+def factor_text(kind: str, reduction: str, n: int) -> tuple[str, str]:
     if kind == "squared":
         return {
             "mean": (f"(2/{n})·", rf"\frac{{2}}{{{n}}}\, "),
