@@ -331,15 +331,7 @@ TEMPLATE = """\
 # id: lstm-bptt   # optional: without it the id is the file's name, so templates never clash
 title: LSTM backward pass
 solver: lstm-backward
-# Weights per gate: f (forget), i (input), o (output), c (candidate).
-# W_g is H×D (hidden size × input size), U_g is H×H, b_g has H entries.
-# A flat list is a single row; a lone number is a 1×1.
-W: {f: [[1, 2]], i: [[-1, 0]], c: [[1, 2]], o: [[3, 0]]}
-U: {f: [[0.5]],  i: [[2]],     c: [[1.5]],  o: [[-1]]}
-b: {f: [0.2],    i: [-0.1],    c: [0.5],    o: [0.8]}
-x: [[1, 0], [0.5, -1]]   # one row of D inputs per time step
-h0: [0]                  # initial hidden state (default zeros)
-c0: [0]                  # initial cell state (default zeros)
+""" + lstm_forward.TEMPLATE_LSTM + """\
 y: [0.5, 0.8]            # required: targets for h[t]
 loss: {reduction: mean}  # mean (default, over all T·H terms) | sum | half-sum
 ask: ["dW_f", "dU_o", "db_c", "dh[0]", "dc[0]"]

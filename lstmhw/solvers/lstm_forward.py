@@ -378,11 +378,8 @@ def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | N
     return f"h[{t}]"
 
 
-TEMPLATE = """\
-# An LSTM forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-# id: lstm   # optional: without it the id is the file's name, so templates never clash
-title: LSTM forward pass with an MSE loss
-solver: lstm-forward
+# The LSTM of the templates (lstm-backward's too): its weights, inputs and initial states.
+TEMPLATE_LSTM = """\
 # Weights per gate: f (forget), i (input), o (output), c (candidate).
 # W_g is H×D (hidden size × input size), U_g is H×H, b_g has H entries.
 # A flat list is a single row; a lone number is a 1×1.
@@ -392,6 +389,13 @@ b: {f: [0.2],    i: [-0.1],    c: [0.5],    o: [0.8]}
 x: [[1, 0], [0.5, -1]]   # one row of D inputs per time step
 h0: [0]                  # initial hidden state (default zeros)
 c0: [0]                  # initial cell state (default zeros)
+"""
+TEMPLATE = """\
+# An LSTM forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
+# id: lstm   # optional: without it the id is the file's name, so templates never clash
+title: LSTM forward pass with an MSE loss
+solver: lstm-forward
+""" + TEMPLATE_LSTM + """\
 y: [0.5, 0.8]            # optional: targets for h[t]; then the loss is computed
 loss: {reduction: mean}  # mean (default) | sum | half-sum
 ask: ["h[1]", "h[2]", mse]   # any of z_f[t], f[t], i[t], o[t], c_tilde[t], c[t], h[t], mse
