@@ -255,6 +255,12 @@ def _squares(names: list[str], tex: bool = False) -> str:
     return " + ".join(terms)
 
 
+def _scale_text(M: float, norm: str, tex_norm: str, plus: str, plus_tex: str) -> tuple[str, str]:
+    """``min(1, max_norm / (norm + eps))`` as text and LaTeX (no parentheses without an eps)."""
+    denominator = f"({norm}{plus})" if plus else norm
+    return f"min(1, {_num(M)} / {denominator})", rf"\min\left(1, \frac{{{_tex_num(M)}}}{{{tex_norm}{plus_tex}}}\right)"
+
+
 def solve(params: ClipParams, tracer: Tracer) -> None:
     names = list(params.grads)
     M, EPS = params.max_norm, params.eps
@@ -304,11 +310,11 @@ def _global_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applie
         uses=("combine",),
         group="norms",
     )
-    denominator = f"(total_norm{plus})" if plus else "total_norm"
+    formula, latex = _scale_text(M, "total_norm", r"\lVert g \rVert", plus, plus_tex)
     tracer.step(
         "scale",
-        f"min(1, {_num(M)} / {denominator})",
-        rf"\min\left(1, \frac{{{_tex_num(M)}}}{{\lVert g \rVert{plus_tex}}}\right)",
+        formula,
+        latex,
         ["total_norm"],
         scale_step,
         uses=("cap",),
@@ -328,12 +334,12 @@ def _global_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applie
                 group="clipped",
             )
         else:  # per-tensor-instead-of-global: each gradient by its own norm
-            own = f"(norm[{name}]{plus})" if plus else f"norm[{name}]"
             g = f"g_{{{_tex_name(name)}}}"
+            formula, latex = _scale_text(M, f"norm[{name}]", rf"\lVert {g} \rVert", plus, plus_tex)
             tracer.step(
                 f"clipped[{name}]",
-                f"min(1, {_num(M)} / {own})·g[{name}]",
-                rf"\min\left(1, \frac{{{_tex_num(M)}}}{{\lVert {g} \rVert{plus_tex}}}\right) {g}",
+                f"{formula}·g[{name}]",
+                f"{latex} {g}",
                 [f"g[{name}]", f"norm[{name}]"],
                 clipped_by_own_norm_step,
                 uses=("rescale", "cap"),
@@ -345,11 +351,11 @@ def _global_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applie
 def _per_tensor_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applied: str, plus: str, plus_tex: str) -> None:
     for name in names:
         if applied == "per-tensor":
-            own = f"(norm[{name}]{plus})" if plus else f"norm[{name}]"
+            formula, latex = _scale_text(M, f"norm[{name}]", rf"\lVert g_{{{_tex_name(name)}}} \rVert", plus, plus_tex)
             tracer.step(
                 f"scale[{name}]",
-                f"min(1, {_num(M)} / {own})",
-                rf"\min\left(1, \frac{{{_tex_num(M)}}}{{\lVert g_{{{_tex_name(name)}}} \rVert{plus_tex}}}\right)",
+                formula,
+                latex,
                 [f"norm[{name}]"],
                 scale_step,
                 uses=("cap",),

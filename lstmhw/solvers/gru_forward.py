@@ -26,9 +26,17 @@ from lstmhw.limits import MAX_HIDDEN, MAX_TRACE_ELEMENTS, MAX_TRACE_STEPS
 from lstmhw.mathops import sigmoid, tanh
 from lstmhw.mistakes import Mistake, one
 from lstmhw.problem import Checker, fit, shape_text
-from lstmhw.solvers.lstm_forward import Weights, read_inputs, read_weights
+from lstmhw.solvers.lstm_forward import (
+    Weights,
+    activation_steps,
+    flipped_sigmoid,
+    read_inputs,
+    read_reduction,
+    read_targets,
+    read_weights,
+)
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
-from lstmhw.solvers.mse import REDUCTIONS, loss_steps, reduce_squares
+from lstmhw.solvers.mse import loss_steps, reduce_squares
 from lstmhw.trace import Trace, Tracer
 
 NAME = "gru-forward"
@@ -82,10 +90,6 @@ def _other_reset(name: str) -> str:
     return "after" if name == "before" else "before"
 
 
-def _flipped_sigmoid(z: Any) -> Any:
-    return sigmoid(-np.asarray(z, dtype=float))
-
-
 def _reset_ignored(r: Any) -> np.ndarray:
     return np.ones_like(np.asarray(r, dtype=float))
 
@@ -119,7 +123,7 @@ GRU_MISTAKES: tuple[Mistake, ...] = (
     one(
         "sigmoid-sign-flipped",
         "σ(z) computed as 1/(1+e^z) for the gates u, r: the sign of the exponent is flipped",
-        gate=_flipped_sigmoid,
+        gate=flipped_sigmoid,
     ),
     one("tanh-for-gate", "tanh used for the gates u, r where σ belongs", gate=tanh),
     one(
@@ -169,9 +173,7 @@ def read(c: Checker) -> GruParams | None:
     h0 = c.array(("h0",), default=None)
     weights, H, D = read_weights(c, x=x, extra_h=(h0,), gates=GATES, aliases=GATE_ALIASES, optional=("b_U",))
     update, reset = _read_convention(c)
-    reduction = "mean"
-    if c.has(("loss",)) and c.mapping(("loss",), ["reduction"]) is not None:
-        reduction = c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    reduction = read_reduction(c)
     # Each check below needs only the sizes it names, so a wrong W does not hide a wrong x, h0 or y.
     ok = weights is not None and x is not None
     sized = H is not None and D is not None and 1 <= H <= MAX_HIDDEN and 1 <= D <= MAX_HIDDEN
@@ -183,18 +185,8 @@ def read(c: Checker) -> GruParams | None:
         if state is None:
             c.fail(("h0",), f"shape {shape_text(h0.shape)}, expected ({H},) for hidden size {H}")
             ok = False
-    y = None
-    if c.has(("y",)):
-        raw_y = c.array(("y",))
-        if raw_y is None:
-            ok = False
-        elif sized and T is not None:
-            y = fit(raw_y, T, H)
-            if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
-                y = raw_y.reshape(T, 1)
-            if y is None:
-                c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
-                ok = False
+    y, y_ok = read_targets(c, T, H if sized else None)
+    ok = ok and y_ok
     if T is not None:
         # h[0]; per step x[t], z_u, z_r, u, r, z_h, h_tilde, h; per target y[k], err[k], sq_err[k]; mse
         targets = c.has(("y",))
@@ -254,6 +246,11 @@ def solve(params: GruParams, tracer: Tracer) -> None:
         loss_steps(tracer, [f"h[{t}]" for t in range(1, T + 1)], params.y, params.reduction)
 
 
+# (step, gate of its pre-activation, OPS field, function as text and LaTeX), as lstm-forward's ACTIVATED
+GATE_ACTIVATIONS = (("u", "u", "gate", "σ", r"\sigma"), ("r", "r", "gate", "σ", r"\sigma"))
+CANDIDATE_ACTIVATION = (("h_tilde", "h", "candidate", "tanh", r"\tanh"),)  # after z_h, which reads r[t]
+
+
 def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str) -> str:
     """One GRU step t from x[t] and h[t-1] (already in the trace); returns h[t]'s name."""
     w, group, prev = params.weights, f"t = {t}", t - 1
@@ -273,16 +270,7 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
             data={"W": w.W[g], "U": w.U[g], "b": w.b[g], "b_U": b_U[g]},
             group=group,
         )
-    for g in ("u", "r"):
-        tracer.step(
-            f"{g}[{t}]",
-            f"σ(z_{g}[{t}])",
-            rf"\sigma(z_{{{g},{t}}})",
-            [f"z_{g}[{t}]"],
-            lambda ops, z: np.asarray(ops.gate(z), dtype=float),
-            uses=("gate",),
-            group=group,
-        )
+    activation_steps(tracer, GATE_ACTIVATIONS, t, group)
     if reset == "before":
         formula = f"W_h·x[{t}] + U_h·(r[{t}]⊙h[{prev}]) + b_h{bias('h')}"
         latex = rf"W_h x_{{{t}}} + U_h (r_{{{t}}} \odot h_{{{prev}}}) + b_h{bias_tex('h')}"
@@ -302,15 +290,7 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
         data={"W": w.W["h"], "U": w.U["h"], "b": w.b["h"], "b_U": b_U["h"]},
         group=group,
     )
-    tracer.step(
-        f"h_tilde[{t}]",
-        f"tanh(z_h[{t}])",
-        rf"\tanh(z_{{h,{t}}})",
-        [f"z_h[{t}]"],
-        lambda ops, z: np.asarray(ops.candidate(z), dtype=float),
-        uses=("candidate",),
-        group=group,
-    )
+    activation_steps(tracer, CANDIDATE_ACTIVATION, t, group)
     if update == "old":
         formula = f"u[{t}]⊙h[{prev}] + (1 − u[{t}])⊙h̃[{t}]"
         latex = rf"u_{{{t}}} \odot h_{{{prev}}} + (1 - u_{{{t}}}) \odot \tilde{{h}}_{{{t}}}"

@@ -28,7 +28,7 @@ from lstmhw.problem import Checker
 from lstmhw.solvers import lstm_forward
 from lstmhw.solvers.lstm_forward import GATES, LSTM_MISTAKES, LstmOps, LstmParams
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
-from lstmhw.solvers.rnn_bptt import loss_factor, outer_text, sum_over_time, terms_text, tex_sum
+from lstmhw.solvers.rnn_bptt import factor_text, loss_factor, outer_sum_step, sum_over_time, sum_step
 from lstmhw.trace import Trace, Tracer
 
 NAME = "lstm-backward"
@@ -195,14 +195,6 @@ def _through_tanh(ops: LstmBackwardOps, d: Any, value: Any) -> np.ndarray:
     return _vector(_vector(d) * ops.tanh_derivative(_vector(value)))
 
 
-def _outer_sum(ops: LstmBackwardOps, *values: Any, T: int) -> np.ndarray:
-    return _vector(ops.accumulate(values[:T], values[T:]))
-
-
-def _plain_sum(ops: LstmBackwardOps, *values: Any) -> np.ndarray:
-    return _vector(ops.accumulate(values, None))
-
-
 def _dh0(ops: LstmBackwardOps, dz_f: Any, dz_i: Any, dz_o: Any, dz_c: Any, U_f: Any, U_i: Any, U_o: Any, U_c: Any) -> np.ndarray:
     return _vector(U_f.T @ _vector(dz_f) + U_i.T @ _vector(dz_i) + U_o.T @ _vector(dz_o) + U_c.T @ _vector(dz_c))
 
@@ -218,11 +210,7 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
     T = params.x.shape[0]
     U = {f"U_{g}": params.weights.U[g] for g in GATES}
     n, reduction = int(np.size(params.y)), params.reduction
-    factor, tex_factor = {
-        "mean": (f"(2/{n})·", rf"\frac{{2}}{{{n}}}\, "),
-        "sum": ("2·", r"2\, "),
-        "half-sum": ("", ""),
-    }[reduction]
+    factor, tex_factor = factor_text("squared", reduction, n)
     for t in range(T, 0, -1):
         group, prev, nxt = f"backward t = {t}", t - 1, t + 1
         if t == T:
@@ -311,39 +299,10 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
 
 def _gradients(params: LstmParams, tracer: Tracer, U: dict[str, np.ndarray]) -> None:
     T, group = params.x.shape[0], "gradients"
-    xs = [f"x[{t}]" for t in range(1, T + 1)]
-    h_prev = [f"h[{t - 1}]" for t in range(1, T + 1)]
     for g in GATES:
-        dz = [f"dz_{g}[{t}]" for t in range(1, T + 1)]
-        tracer.step(
-            f"dW_{g}",
-            outer_text(f"dz_{g}", "x", 0, T),
-            tex_sum("dz_{{" + g + r",{t}}} x_{{{t}}}^\top", T),
-            dz + xs,
-            _outer_sum,
-            uses=("accumulate",),
-            data={"T": T},
-            group=group,
-        )
-        tracer.step(
-            f"dU_{g}",
-            outer_text(f"dz_{g}", "h", -1, T),
-            tex_sum("dz_{{" + g + r",{t}}} h_{{{p}}}^\top", T),
-            dz + h_prev,
-            _outer_sum,
-            uses=("accumulate",),
-            data={"T": T},
-            group=group,
-        )
-        tracer.step(
-            f"db_{g}",
-            terms_text(dz),
-            tex_sum("dz_{{" + g + ",{t}}}", T),
-            dz,
-            _plain_sum,
-            uses=("accumulate",),
-            group=group,
-        )
+        outer_sum_step(tracer, f"dW_{g}", f"dz_{g}", "x", 0, "dz_{{" + g + r",{t}}} x_{{{t}}}^\top", T, group)
+        outer_sum_step(tracer, f"dU_{g}", f"dz_{g}", "h", -1, "dz_{{" + g + r",{t}}} h_{{{p}}}^\top", T, group)
+        sum_step(tracer, f"db_{g}", f"dz_{g}", "dz_{{" + g + ",{t}}}", T, group)
     carried, tex_carried = _carried_text(1)
     tracer.step(
         "dh[0]",
@@ -372,15 +331,7 @@ TEMPLATE = """\
 # id: lstm-bptt   # optional: without it the id is the file's name, so templates never clash
 title: LSTM backward pass
 solver: lstm-backward
-# Weights per gate: f (forget), i (input), o (output), c (candidate).
-# W_g is H×D (hidden size × input size), U_g is H×H, b_g has H entries.
-# A flat list is a single row; a lone number is a 1×1.
-W: {f: [[1, 2]], i: [[-1, 0]], c: [[1, 2]], o: [[3, 0]]}
-U: {f: [[0.5]],  i: [[2]],     c: [[1.5]],  o: [[-1]]}
-b: {f: [0.2],    i: [-0.1],    c: [0.5],    o: [0.8]}
-x: [[1, 0], [0.5, -1]]   # one row of D inputs per time step
-h0: [0]                  # initial hidden state (default zeros)
-c0: [0]                  # initial cell state (default zeros)
+""" + lstm_forward.TEMPLATE_LSTM + """\
 y: [0.5, 0.8]            # required: targets for h[t]
 loss: {reduction: mean}  # mean (default, over all T·H terms) | sum | half-sum
 ask: ["dW_f", "dU_o", "db_c", "dh[0]", "dc[0]"]

@@ -69,12 +69,13 @@ def _swapped_cell(f: np.ndarray, i: np.ndarray, c_prev: np.ndarray, c_tilde: np.
     return i * c_prev + f * c_tilde
 
 
-def _flipped_sigmoid(z: Any) -> Any:
+def flipped_sigmoid(z: Any) -> Any:
+    """1/(1+e^z): σ with the sign of the exponent flipped (a mistake, the GRU's too)."""
     return sigmoid(-np.asarray(z, dtype=float))
 
 
 LSTM_MISTAKES: tuple[Mistake, ...] = (
-    one("sigmoid-sign-flipped", "σ(z) computed as 1/(1+e^z): the sign of the exponent is flipped", gate=_flipped_sigmoid),
+    one("sigmoid-sign-flipped", "σ(z) computed as 1/(1+e^z): the sign of the exponent is flipped", gate=flipped_sigmoid),
     one("tanh-for-gate", "tanh used for the gates f, i, o where σ belongs", gate=tanh),
     one("sigmoid-for-candidate", "σ used for the candidate c̃ where tanh belongs", candidate=sigmoid),
     one("h-without-tanh", "h computed as o⊙c: the tanh of the cell state is missing", squash=identity),
@@ -228,10 +229,7 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
     h0 = c.array(("h0",), default=None)
     c0 = c.array(("c0",), default=None)
     weights, H, D = read_weights(c, x=x, extra_h=(h0, c0))
-    reduction = "mean"
-    if c.has(("loss",)):
-        if c.mapping(("loss",), ["reduction"]) is not None:
-            reduction = c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    reduction = read_reduction(c)
     # Each check below needs only the sizes it names, so a wrong W does not hide
     # a wrong x, h0 or y: `lstmhw check` lists every error in the file.
     ok = weights is not None and x is not None
@@ -250,18 +248,8 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
             c.fail((key,), f"shape {shape_text(array.shape)}, expected ({H},) for hidden size {H}")
             ok = False
         state[key] = value
-    y = None
-    if c.has(("y",)):
-        raw_y = c.array(("y",))
-        if raw_y is None:
-            ok = False
-        elif sized and T is not None:
-            y = fit(raw_y, T, H)
-            if y is None and raw_y.ndim == 1 and raw_y.size == T and H == 1:
-                y = raw_y.reshape(T, 1)
-            if y is None:
-                c.fail(("y",), f"shape {shape_text(raw_y.shape)}, expected ({T}, {H}): one target h per time step")
-                ok = False
+    y, y_ok = read_targets(c, T, H if sized else None)
+    ok = ok and y_ok
     if T is not None:
         # h[0], c[0]; per step x[t], 4 z's, f, i, o, c̃, c, h; per target y[k], err[k], sq_err[k]; mse
         per_step = 11 + (3 if c.has(("y",)) else 0) + more_per_step
@@ -272,6 +260,32 @@ def read(c: Checker, *, more_per_step: int = 0, more_steps: int = 0) -> LstmPara
     if not ok or not sized or T is None:
         return None
     return LstmParams(weights, x, state["h0"], state["c0"], y, reduction)
+
+
+def read_reduction(c: Checker) -> str:
+    """``loss: {reduction}``, mse's mean, sum or half-sum; mean when not given."""
+    if c.has(("loss",)) and c.mapping(("loss",), ["reduction"]) is not None:
+        return c.text(("loss", "reduction"), default="mean", choices=REDUCTIONS) or "mean"
+    return "mean"
+
+
+def read_targets(c: Checker, T: int | None, H: int | None) -> tuple[np.ndarray | None, bool]:
+    """``y``, the T×H targets for h[t] (a flat list of T when H = 1), if the file gives it, and
+    whether it was read without an error; its shape is checked only when T and H are known."""
+    if not c.has(("y",)):
+        return None, True
+    raw = c.array(("y",))
+    if raw is None:
+        return None, False
+    if T is None or H is None:
+        return None, True
+    y = fit(raw, T, H)
+    if y is None and raw.ndim == 1 and raw.size == T and H == 1:
+        y = raw.reshape(T, 1)
+    if y is None:
+        c.fail(("y",), f"shape {shape_text(raw.shape)}, expected ({T}, {H}): one target h per time step")
+        return None, False
+    return y, True
 
 
 def read_inputs(c: Checker, x: np.ndarray | None, D: int | None) -> tuple[np.ndarray | None, int | None]:
@@ -319,6 +333,14 @@ ACTIVATED = (
 _ACTIVATIONS = {"gate": lambda ops, z: ops.gate(z), "candidate": lambda ops, z: ops.candidate(z)}
 
 
+def activation_steps(tracer: Tracer, rows: Sequence[tuple[str, str, str, str, str]], t: int, group: str) -> None:
+    """``name[t] = act(z_g[t])`` for each row (step, gate of its pre-activation, OPS field, act as text
+    and LaTeX) of a table like ACTIVATED; the OPS field is ``gate`` or ``candidate`` (the GRU's too)."""
+    for name, g, op, text, tex in rows:
+        z = f"z_{g}[{t}]"
+        tracer.step(f"{name}[{t}]", f"{text}({z})", rf"{tex}(z_{{{g},{t}}})", [z], _ACTIVATIONS[op], uses=(op,), group=group)
+
+
 def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | None = None) -> str:
     """One LSTM step t from x[t], h[t-1] and c[t-1] (already in the trace); returns h[t]'s name."""
     group, prev = group if group is not None else f"t = {t}", t - 1
@@ -334,10 +356,7 @@ def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | N
             data={"W": w.W[g], "U": w.U[g], "b": w.b[g]},
             group=group,
         )
-    # f, i, o through σ (OPS.gate), the candidate c̃ through tanh (OPS.candidate)
-    for name, g, op, text, tex in ACTIVATED:
-        z = f"z_{g}[{t}]"
-        tracer.step(f"{name}[{t}]", f"{text}({z})", rf"{tex}(z_{{{g},{t}}})", [z], _ACTIVATIONS[op], uses=(op,), group=group)
+    activation_steps(tracer, ACTIVATED, t, group)  # f, i, o through σ (OPS.gate), c̃ through tanh (OPS.candidate)
     tracer.step(
         f"c[{t}]",
         f"f[{t}]⊙c[{prev}] + i[{t}]⊙c̃[{t}]",
@@ -359,11 +378,8 @@ def cell_steps(tracer: Tracer, w: Weights, t: int, x: np.ndarray, group: str | N
     return f"h[{t}]"
 
 
-TEMPLATE = """\
-# An LSTM forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
-# id: lstm   # optional: without it the id is the file's name, so templates never clash
-title: LSTM forward pass with an MSE loss
-solver: lstm-forward
+# The LSTM of the templates (lstm-backward's too): its weights, inputs and initial states.
+TEMPLATE_LSTM = """\
 # Weights per gate: f (forget), i (input), o (output), c (candidate).
 # W_g is H×D (hidden size × input size), U_g is H×H, b_g has H entries.
 # A flat list is a single row; a lone number is a 1×1.
@@ -373,6 +389,13 @@ b: {f: [0.2],    i: [-0.1],    c: [0.5],    o: [0.8]}
 x: [[1, 0], [0.5, -1]]   # one row of D inputs per time step
 h0: [0]                  # initial hidden state (default zeros)
 c0: [0]                  # initial cell state (default zeros)
+"""
+TEMPLATE = """\
+# An LSTM forward pass.  Check with: lstmhw check FILE; solve with: lstmhw solve FILE
+# id: lstm   # optional: without it the id is the file's name, so templates never clash
+title: LSTM forward pass with an MSE loss
+solver: lstm-forward
+""" + TEMPLATE_LSTM + """\
 y: [0.5, 0.8]            # optional: targets for h[t]; then the loss is computed
 loss: {reduction: mean}  # mean (default) | sum | half-sum
 ask: ["h[1]", "h[2]", mse]   # any of z_f[t], f[t], i[t], o[t], c_tilde[t], c[t], h[t], mse

@@ -481,11 +481,11 @@ def _dz(ops: BpttOps, dh: Any, at: Any, act: str) -> np.ndarray:
     return _vector(_vector(dh) * ops.derivative(act, at))
 
 
-def _outer_sum(ops: BpttOps, *values: Any, T: int) -> np.ndarray:
+def _outer_sum(ops: Any, *values: Any, T: int) -> np.ndarray:  # lstm-backward's too: any ops with accumulate
     return _vector(ops.accumulate(values[:T], values[T:]))
 
 
-def _plain_sum(ops: BpttOps, *values: Any) -> np.ndarray:
+def _plain_sum(ops: Any, *values: Any) -> np.ndarray:
     return _vector(ops.accumulate(values, None))
 
 
@@ -615,7 +615,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
     has_output = params.W_y is not None
     squared = params.kind == "squared"
     n = T * params.outputs if squared else T
-    factor, tex_factor = _factor_text(params.kind, params.reduction, n)
+    factor, tex_factor = factor_text(params.kind, params.reduction, n)
     for t in range(T, 0, -1):
         group = f"backward t = {t}"
         if squared:
@@ -680,7 +680,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
         )
 
 
-def _factor_text(kind: str, reduction: str, n: int) -> tuple[str, str]:
+def factor_text(kind: str, reduction: str, n: int) -> tuple[str, str]:
     if kind == "squared":
         return {
             "mean": (f"(2/{n})·", rf"\frac{{2}}{{{n}}}\, "),
@@ -695,49 +695,34 @@ def outer_text(left: str, right: str, shift: int, T: int) -> str:
     return terms_text([f"{left}[{t}]·{right}[{t + shift}]ᵀ" for t in range(1, T + 1)])
 
 
-def _gradients(params: BpttParams, tracer: Tracer) -> None:
-    T = params.steps
-    dz = [f"dz[{t}]" for t in range(1, T + 1)]
-    h_prev = [f"h[{t - 1}]" for t in range(1, T + 1)]
-    xs = [f"x[{t}]" for t in range(1, T + 1)]
-    group = "gradients"
+def outer_sum_step(tracer: Tracer, name: str, left: str, right: str, shift: int, tex_term: str, T: int, group: str) -> None:
+    """The step ``name = Σ_t left[t]·right[t + shift]ᵀ`` (``tex_term`` in t and p = t − 1, for tex_sum)."""
+    tracer.step(
+        name,
+        outer_text(left, right, shift, T),
+        tex_sum(tex_term, T),
+        [f"{left}[{t}]" for t in range(1, T + 1)] + [f"{right}[{t + shift}]" for t in range(1, T + 1)],
+        _outer_sum,
+        uses=("accumulate",),
+        data={"T": T},
+        group=group,
+    )
 
-    tracer.step(
-        "dW_h",
-        outer_text("dz", "h", -1, T),
-        tex_sum(r"dz_{{{t}}} h_{{{p}}}^\top", T),
-        dz + h_prev,
-        _outer_sum,
-        uses=("accumulate",),
-        data={"T": T},
-        group=group,
-    )
-    tracer.step(
-        "dW_x",
-        outer_text("dz", "x", 0, T),
-        tex_sum(r"dz_{{{t}}} x_{{{t}}}^\top", T),
-        dz + xs,
-        _outer_sum,
-        uses=("accumulate",),
-        data={"T": T},
-        group=group,
-    )
-    tracer.step("db", terms_text(dz), tex_sum(r"dz_{{{t}}}", T), dz, _plain_sum, uses=("accumulate",), group=group)
+
+def sum_step(tracer: Tracer, name: str, term: str, tex_term: str, T: int, group: str) -> None:
+    """The step ``name = Σ_t term[t]``."""
+    terms = [f"{term}[{t}]" for t in range(1, T + 1)]
+    tracer.step(name, terms_text(terms), tex_sum(tex_term, T), terms, _plain_sum, uses=("accumulate",), group=group)
+
+
+def _gradients(params: BpttParams, tracer: Tracer) -> None:
+    T, group = params.steps, "gradients"
+    outer_sum_step(tracer, "dW_h", "dz", "h", -1, r"dz_{{{t}}} h_{{{p}}}^\top", T, group)
+    outer_sum_step(tracer, "dW_x", "dz", "x", 0, r"dz_{{{t}}} x_{{{t}}}^\top", T, group)
+    sum_step(tracer, "db", "dz", r"dz_{{{t}}}", T, group)
     if params.W_y is not None:
-        dyhat = [f"dyhat[{t}]" for t in range(1, T + 1)]
-        tracer.step(
-            "dW_y",
-            outer_text("dyhat", "h", 0, T),
-            tex_sum(r"d\hat{{y}}_{{{t}}} h_{{{t}}}^\top", T),
-            dyhat + [f"h[{t}]" for t in range(1, T + 1)],
-            _outer_sum,
-            uses=("accumulate",),
-            data={"T": T},
-            group=group,
-        )
-        tracer.step(
-            "db_y", terms_text(dyhat), tex_sum(r"d\hat{{y}}_{{{t}}}", T), dyhat, _plain_sum, uses=("accumulate",), group=group
-        )
+        outer_sum_step(tracer, "dW_y", "dyhat", "h", 0, r"d\hat{{y}}_{{{t}}} h_{{{t}}}^\top", T, group)
+        sum_step(tracer, "db_y", "dyhat", r"d\hat{{y}}_{{{t}}}", T, group)
     tracer.step(
         "dh[0]",
         "W_hᵀ·dz[1]",
