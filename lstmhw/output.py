@@ -18,24 +18,8 @@ def write_atomic(path: str, text: str) -> None:
     Readers see the old file or the whole new one, never a part; on any
     failure the temporary file is removed and ``path`` is left as it was.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise LstmhwError(f"folder {folder} does not exist, expected an existing folder for --out", file=path)
-    fd, tmp = tempfile.mkstemp(prefix=".lstmhw-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise LstmhwError(f"cannot write: {exc.strerror}", file=path) from None
-        raise
+    with atomic_stream(path) as handle:
+        handle.write(text)
 
 
 def emit(text: str, out: str | None = None) -> None:
