@@ -122,10 +122,7 @@ def lstm_forward(
     out: OutOpt = None,
 ) -> None:
     """The LSTM forward pass of a problem file; flags override x, h0, c0 and y."""
-    from lstmhw.files import problem_from_flags
     from lstmhw.literals import parse_literal
-    from lstmhw.render.dispatch import render_solutions
-    from lstmhw.solvers import run
     from lstmhw.yamlio import load_yaml
 
     check_format(format, SOLVE_FORMATS)
@@ -148,8 +145,7 @@ def lstm_forward(
         # longer exist, so the default (every h[t], and mse with targets) is asked instead.
         doc.data.pop("ask", None)
         doc.data.pop("points", None)
-    problem = problem_from_flags(doc.data, doc=doc, given=given)
-    render_solutions([run(problem)], format, digits, out, [problem])
+    _solve_flags(doc.data, format, digits, out, doc=doc, given=given)
 
 
 @app.command()
@@ -163,29 +159,35 @@ def mse(
     out: OutOpt = None,
 ) -> None:
     """Mean squared error, term by term."""
-    from lstmhw.files import problem_from_flags
-    from lstmhw.literals import parse_literal
-    from lstmhw.render.dispatch import render_solutions
-    from lstmhw.solvers import run
-
     check_format(format, SOLVE_FORMATS)
-    data = {
-        "solver": "mse", "id": "mse", "pred": parse_literal(pred, "--pred"), "y": parse_literal(y, "--y"), "reduction": reduction
-    }
-    problem = problem_from_flags(data)
-    render_solutions([run(problem)], format, digits, out, [problem])
+    data = _flags_data("mse", {"pred": pred, "y": y})
+    data["reduction"] = reduction
+    _solve_flags(data, format, digits, out)
 
 
 
-def _flags_data(solver: str, flags: dict[str, tuple[str, Optional[str]]]) -> dict[str, Any]:
-    """A problem's data from the flags that were given; the rest are left out so defaults apply."""
+def _flags_data(solver: str, flags: dict[str, Optional[str]]) -> dict[str, Any]:
+    """A problem's data from the flags that were given, by problem key (the flag of ``W_h`` is
+    ``--W-h``); the rest are left out so defaults apply."""
+    from lstmhw.files import flag_of
     from lstmhw.literals import parse_literal
 
     data: dict[str, Any] = {"solver": solver, "id": solver}
-    for key, (flag, text) in flags.items():
+    for key, text in flags.items():
         if text is not None:
-            data[key] = parse_literal(text, flag)
+            data[key] = parse_literal(text, flag_of(key))
     return data
+
+
+def _solve_flags(data: dict[str, Any], format: str, digits: int, out: Optional[str], **where: Any) -> None:
+    """Solve the problem a command's flags describe and print it (``where``: problem_from_flags's
+    ``doc`` and ``given``, for a problem file some flags override)."""
+    from lstmhw.files import problem_from_flags
+    from lstmhw.render.dispatch import render_solutions
+    from lstmhw.solvers import run
+
+    problem = problem_from_flags(data, **where)
+    render_solutions([run(problem)], format, digits, out, [problem])
 
 
 # The flags every optimizer command has (adam, momentum, rmsprop, adagrad).
@@ -203,7 +205,7 @@ def _optimizer(
     solver: str,
     W: Optional[str],
     grads: Optional[list[str]],
-    flags: dict[str, tuple[str, Optional[str]]],
+    flags: dict[str, Optional[str]],
     switches: dict[str, bool],
     words: dict[str, Optional[str]],
     format: str,
@@ -211,21 +213,17 @@ def _optimizer(
     out: Optional[str],
 ) -> None:
     """Solve the optimizer problem the flags describe: numbers (``flags``), ``--grads``, on/off ``switches``, ``words``."""
-    from lstmhw.files import problem_from_flags
     from lstmhw.literals import parse_literal
-    from lstmhw.render.dispatch import render_solutions
-    from lstmhw.solvers import run
 
     check_format(format, SOLVE_FORMATS)
     if W is None:
         fail("--W is missing, expected the weights W[t-1], e.g. --W '-0.22 0.33; 0.49 -0.86'")
-    data = _flags_data(solver, {"W": ("--W", W), **flags})
+    data = _flags_data(solver, {"W": W, **flags})
     if grads:
         data["grads"] = [parse_literal(g, "--grads") for g in grads]
     data.update({key: True for key, on in switches.items() if on})
     data.update({key: text for key, text in words.items() if text is not None})
-    problem = problem_from_flags(data)
-    render_solutions([run(problem)], format, digits, out, [problem])
+    _solve_flags(data, format, digits, out)
 
 
 @app.command()
@@ -253,9 +251,8 @@ def adam(
 ) -> None:
     """One or more Adam steps (Kingma & Ba; as torch.optim.Adam), every intermediate shown."""
     flags = {
-        "grad": ("--grad", grad), "V": ("--V", V), "S": ("--S", S), "lr": ("--lr", lr),
-        "beta1": ("--beta1", beta1), "beta2": ("--beta2", beta2), "eps": ("--eps", eps), "t": ("--t", t),
-        "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
+        "grad": grad, "V": V, "S": S, "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "t": t, "steps": steps,
+        "weight_decay": weight_decay,
     }
     _optimizer("adam", W, grads, flags, {"decoupled": decoupled, "amsgrad": amsgrad}, {}, format, digits, out)
 
@@ -284,10 +281,7 @@ def momentum(
     out: OutOpt = None,
 ) -> None:
     """One or more momentum steps, Ng's average (ema) or torch.optim.SGD's heavy ball, every intermediate shown."""
-    flags = {
-        "grad": ("--grad", grad), "V": ("--V", V), "lr": ("--lr", lr), "beta": ("--beta", beta), "t": ("--t", t),
-        "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
-    }
+    flags = {"grad": grad, "V": V, "lr": lr, "beta": beta, "t": t, "steps": steps, "weight_decay": weight_decay}
     switches = {"bias_correction": bias_correction, "nesterov": nesterov}
     _optimizer("momentum", W, grads, flags, switches, {"convention": convention}, format, digits, out)
 
@@ -313,8 +307,7 @@ def rmsprop(
 ) -> None:
     """One or more RMSprop steps (as torch.optim.RMSprop), every intermediate shown."""
     flags = {
-        "grad": ("--grad", grad), "S": ("--S", S), "G": ("--G", G), "lr": ("--lr", lr), "beta": ("--beta", beta),
-        "eps": ("--eps", eps), "t": ("--t", t), "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
+        "grad": grad, "S": S, "G": G, "lr": lr, "beta": beta, "eps": eps, "t": t, "steps": steps, "weight_decay": weight_decay
     }
     _optimizer("rmsprop", W, grads, flags, {"centered": centered}, {}, format, digits, out)
 
@@ -338,10 +331,7 @@ def adagrad(
     out: OutOpt = None,
 ) -> None:
     """One or more Adagrad steps (as torch.optim.Adagrad), every intermediate shown."""
-    flags = {
-        "grad": ("--grad", grad), "G": ("--G", G), "lr": ("--lr", lr), "eps": ("--eps", eps), "t": ("--t", t),
-        "steps": ("--steps", steps), "weight_decay": ("--weight-decay", weight_decay),
-    }
+    flags = {"grad": grad, "G": G, "lr": lr, "eps": eps, "t": t, "steps": steps, "weight_decay": weight_decay}
     _optimizer("adagrad", W, grads, flags, {}, {}, format, digits, out)
 
 
@@ -366,19 +356,13 @@ def rnn_gradient(
     out: OutOpt = None,
 ) -> None:
     """Vanishing/exploding-gradient analysis of a simple RNN, with the reasons in words."""
-    from lstmhw.files import problem_from_flags
-    from lstmhw.render.dispatch import render_solutions
-    from lstmhw.solvers import run
-
     check_format(format, SOLVE_FORMATS)
-    data = _flags_data("rnn-gradient", {
-        "W_h": ("--W-h", W_h), "steps": ("--steps", steps), "z": ("--z", z), "target": ("--target", target),
-        "W_x": ("--W-x", W_x), "x": ("--x", x), "h0": ("--h0", h0), "b": ("--b", b),
-    })
+    data = _flags_data(
+        "rnn-gradient", {"W_h": W_h, "steps": steps, "z": z, "target": target, "W_x": W_x, "x": x, "h0": h0, "b": b}
+    )
     if activation is not None:
         data["activation"] = activation
-    problem = problem_from_flags(data)
-    render_solutions([run(problem)], format, digits, out, [problem])
+    _solve_flags(data, format, digits, out)
 
 
 # --------------------------------------------------------------------- grade
