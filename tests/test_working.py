@@ -177,3 +177,13 @@ def _flat(value):
     if isinstance(value, list):
         return [x for item in value for x in _flat(item)]
     return [value]
+
+
+def test_the_working_is_in_the_gradescope_summary_without_key_values(tmp_path):
+    subs = SEEDS / "student000_working.yaml"
+    hidden = json.loads(cli("grade", str(PROBLEMS), str(subs), "--format", "gradescope").stdout)
+    assert "first wrong step is `f[1]`" in hidden["output"]
+    # σ(1.2) = 0.7685 is what f[1] should be: a key value, so not shown without --show-expected
+    assert "0.7685" not in json.dumps(hidden)
+    shown = json.loads(cli("grade", str(PROBLEMS), str(subs), "--format", "gradescope", "--show-expected").stdout)
+    assert "0.7685" in shown["output"]
