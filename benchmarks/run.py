@@ -29,6 +29,7 @@ The command measured is the real console script, ``.venv/bin/lstmhw``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import os
@@ -202,14 +203,19 @@ def grade_one(rounds: int, workdir: str) -> tuple[list[list[str]], bool]:
     commands[imports + " (one BLAS thread)"] = one_thread
     runs = interleaved(commands, rounds)
     rows, ok = [], True
+    ref = imports + " (one BLAS thread)"
     for kind in files:
         name = f"grade one {kind} submission"
-        ratio = statistics.median(x.cpu / y.cpu for x, y in zip(runs[name], runs[imports], strict=True))
-        good = ratio <= GRADE_ONE_TARGET
-        ok &= good
-        rows.append([name, f"{1000 * median_cpu(runs[name]):.0f}", f"({spread(runs[name])})", imports, f"{1000 * median_cpu(runs[imports]):.0f}", f"({spread(runs[imports])})", f"{ratio:.2f}", f"≤ {GRADE_ONE_TARGET}", verdict(good)])
-    ref = imports + " (one BLAS thread)"
-    rows.append([ref, f"{1000 * median_cpu(runs[ref]):.0f}", f"({spread(runs[ref])})", "", "", "", "", "", ""])
+        # Judged against the imports with one BLAS thread, as grade runs: against the default
+        # (a thread per core spun up) grade would pass on a saving that is not its own.
+        for floor, judged in ((imports, False), (ref, True)):
+            ratio = statistics.median(x.cpu / y.cpu for x, y in zip(runs[name], runs[floor], strict=True))
+            good = ratio <= GRADE_ONE_TARGET
+            ok &= good or not judged
+            rows.append([
+                name, f"{1000 * median_cpu(runs[name]):.0f}", f"({spread(runs[name])})", floor, f"{1000 * median_cpu(runs[floor]):.0f}",
+                f"({spread(runs[floor])})", f"{ratio:.2f}", f"≤ {GRADE_ONE_TARGET}" if judged else "", verdict(good) if judged else "",
+            ])
     return rows, ok
 
 
@@ -330,7 +336,8 @@ def diagnosis_cost(files: list[str], rounds: int) -> float:
         for on in ((True, False) if n % 2 == 0 else (False, True)):
             key = Key(problems, Options(ecf=on, diagnose=on))
             started = time.process_time()
-            grade_all(key, files)
+            with contextlib.redirect_stderr(io.StringIO()):  # the class's shared-name warnings
+                grade_all(key, files)
             times[on].append(time.process_time() - started)
     return statistics.median(times[True]) / statistics.median(times[False])
 
