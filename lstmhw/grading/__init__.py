@@ -12,6 +12,11 @@ For each asked quantity, in order:
    or re-running it from the student's own earlier values;
 4. **missing** / **invalid** (unreadable, or the wrong shape).
 
+Any other step of the solution a student gives by name is **the working** (SPEC §4.4):
+graded the same way for no points, and used as the student's own values by ECF and
+diagnosis; an error is then charged once, at the first asked quantity it reaches
+(:mod:`~lstmhw.grading.working`). Which answer is which is :mod:`~lstmhw.grading.names`.
+
 Matrices are judged element by element with proportional credit.  Everything
 that depends only on the key (its trace, the rounded chains, the mistaken
 chains) is computed once per key in :class:`KeyProblem`, not per student.
