@@ -33,12 +33,23 @@ class AnsweredTwice:
 
     values: tuple[Any, ...]
 
+    @staticmethod
+    def of(*answers: Any) -> Any:
+        """The answers given to one quantity, in the order written (one that was itself given twice counts each)."""
+        values: list[Any] = []
+        for answer in answers:
+            values.extend(answer.values if isinstance(answer, AnsweredTwice) else (answer,))
+        if all(type(v) is type(values[0]) and v == values[0] for v in values[1:]):
+            return values[0]  # the same answer written twice is one answer: nothing to choose between
+        return AnsweredTwice(tuple(values))
+
     def __str__(self) -> str:
         import json
 
         from lstmhw.render.values import jsonable
 
-        return "answered twice: " + ", then ".join(json.dumps(jsonable(v)) for v in self.values)
+        times = "twice" if len(self.values) == 2 else f"{len(self.values)} times"
+        return f"answered {times}: " + ", then ".join(json.dumps(jsonable(v), default=str) for v in self.values)
 
 
 @dataclass
@@ -245,7 +256,7 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
                 for q, raw in group.items():
                     number_decimals = written_decimals(raw, ("answers", written, q), doc.texts)
                     if q in here:  # P4 and p4 both answer it
-                        raw, number_decimals = AnsweredTwice((here[q], raw)), math.nan
+                        raw, number_decimals = AnsweredTwice.of(here[q], raw), math.nan
                     here[q], places[q] = raw, number_decimals
         elif len(problem_ids) == 1:
             grouped = {problem_ids[0]: dict(answers)}
@@ -277,14 +288,8 @@ def _apply_duplicates(doc: Document, nested: bool) -> list[LstmhwError]:
         if path[:1] == ("answers",) and len(path) == answer_depth:
             parent = doc.data["answers"][path[1]] if nested else doc.data["answers"]
             if isinstance(parent, dict):
-                parent[path[-1]] = AnsweredTwice(tuple(value for value, _line in entries))
+                parent[path[-1]] = AnsweredTwice.of(*(value for value, _line in entries))
                 continue
-        if nested and len(path) == 2 and path[0] == "answers" and all(isinstance(v, dict) for v, _line in entries):
-            merged = doc.data["answers"][path[1]]
-            for later, _line in entries[1:]:
-                for q, raw in later.items():
-                    merged[q] = AnsweredTwice((merged[q], raw)) if q in merged else raw
-            continue
         if len(path) >= answer_depth and path[0] == "answers":
             continue  # inside one answer (a mapping): that answer is invalid anyway
         (_first, first_line), (_again, line) = entries[0], entries[1]

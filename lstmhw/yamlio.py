@@ -246,7 +246,10 @@ def _build(loader: Any, doc: Document) -> Document:
             doc.lines[path + (key,)] = line
         elif type(frame[2]) is _Again:  # the value of a key written twice: recorded, the first one kept
             assert doc.duplicates is not None
-            doc.duplicates[path + (frame[2].key,)].append((value, frame[2].line))
+            if frame[2].merged:  # a mapping written twice under `answers`: its keys went into the first
+                doc.duplicates.pop(path + (frame[2].key,), None)
+            else:
+                doc.duplicates[path + (frame[2].key,)].append((value, frame[2].line))
             frame[2] = None
         else:
             container[frame[2]] = value
@@ -256,6 +259,8 @@ def _build(loader: Any, doc: Document) -> Document:
         if not stack:
             return ()
         container, path, key = stack[-1][0], stack[-1][1], stack[-1][2]
+        if type(key) is _Again:
+            key = key.key  # the texts and lines of a value written again are kept under its real path
         if isinstance(container, list):
             return path + (len(container),)
         return path + (key,) if key is not None else path
@@ -306,6 +311,16 @@ def _build(loader: Any, doc: Document) -> Document:
             if len(stack) >= MAX_YAML_DEPTH:
                 raise doc.error(child_path(), f"nesting deeper than {MAX_YAML_DEPTH} levels, expected at most {MAX_YAML_DEPTH}")
             container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+            again = stack[-1][2] if stack else None
+            if (
+                type(again) is _Again and isinstance(event, yaml.MappingStartEvent) and stack[-1][1] == ("answers",)
+                and isinstance(stack[-1][0].get(again.key), dict)
+            ):
+                # A problem's answers written in two blocks (p4: ... and later p4: again) are one
+                # problem: the second block's keys go into the first, so a quantity in both is a
+                # key written twice there, with its real path (its digits and line are kept).
+                container = stack[-1][0][again.key]
+                again.merged = True
             if event.anchor:
                 open_anchors.add(event.anchor)
             path = child_path()
@@ -321,12 +336,13 @@ def _build(loader: Any, doc: Document) -> Document:
     return doc
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Again:
     """The pending key of a mapping when that key was written before (see keep_duplicates)."""
 
     key: str
     line: int | None
+    merged: bool = False  # its value, a mapping, was read into the first one
 
 
 def _copy(value: Any) -> Any:

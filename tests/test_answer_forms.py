@@ -123,3 +123,28 @@ def test_check_against_a_key_warns_and_exits_non_zero(tmp_path):
     assert "correct" not in result.output  # check never says what is right
     path.write_text('answers:\n  p4: {"h[1]": 0.9, "h[2]": 0.9, mse: 0.9}\n')  # all wrong, all readable
     assert cli("check", str(PROBLEMS / "p4.yaml"), str(path)).exit_code == 0
+
+
+def test_a_problem_in_two_blocks_keeps_its_digits_and_its_repeats(tmp_path):
+    # review findings: a key repeated inside the second block was exit 3; digits written there were lost
+    row = grade(tmp_path, 'answers:\n  p4:\n    "h[1]": 0.2174\n  p4:\n    "h[2]": -0.19\n    "h[2]": -0.18\n')
+    assert row["problems"]["p4"]["h[1]"]["verdict"] == "correct"
+    assert row["problems"]["p4"]["h[2]"]["reason"] == "answered twice: -0.19, then -0.18"
+    # 0.220 is written to 3 decimals: not 0.2174 rounded, and 1.2 % off
+    row = grade(tmp_path, 'answers:\n  p4: {"h[2]": -0.1899}\n  p4: {"h[1]": 0.220}\n')
+    assert row["problems"]["p4"]["h[1]"]["verdict"] == "incorrect"
+    row = grade(tmp_path, 'answers:\n  p4:\n    "h[1]": 0.1\n    "h[1]": 0.2\n  P4:\n    "h[1]": 0.3\n')
+    assert row["problems"]["p4"]["h[1]"]["reason"] == "answered 3 times: 0.1, then 0.2, then 0.3"
+
+
+def test_the_same_number_written_twice_is_one_answer(tmp_path):
+    row = grade(tmp_path, 'answers:\n  p4:\n    "h[1]": 0.2174\n    h1: 0.2174\n')
+    assert row["problems"]["p4"]["h[1]"]["verdict"] == "correct"
+
+
+def test_an_invalid_word_does_not_show_the_key(tmp_path):
+    key = tmp_path / "p2.yaml"
+    key.write_text((PROBLEMS / "p2.yaml").read_text().replace("ask: [phi_prime, critical_W, W_vanish, W_explode]", "ask: [regime]"))
+    row = grade(tmp_path, "answers:\n  regime: 5\n", key=key)
+    assert row["problems"]["p2"]["regime"]["verdict"] == "invalid"
+    assert "vanishing" not in row["problems"]["p2"]["regime"]["reason"]

@@ -282,11 +282,19 @@ def test_names_written_without_brackets_are_read_as_the_asked_quantity(write):
     assert p4["h[1]"]["read_from"] == "h1" and p4["mse"]["read_from"] == "MSE"
 
 
-def test_an_exact_name_wins_over_a_near_one():
+def test_a_quantity_under_its_name_and_a_near_one_is_answered_twice():
     from lstmhw.grading import match_names
+    from lstmhw.submission import AnsweredTwice
 
+    # SPEC §4.1: answered twice is invalid, whichever line comes first (no hedging by order)
     answers, renamed = match_names({"h[1]": 0.2, "h1": 0.9, "h2": 0.3}, ["h[1]", "h[2]"])
-    assert answers["h[1]"] == 0.2 and answers["h[2]"] == 0.3 and renamed == {"h[2]": "h2"}
+    assert answers["h[1]"] == AnsweredTwice((0.2, 0.9)) and answers["h[2]"] == 0.3
+    assert renamed == {"h[1]": "h[1], h1", "h[2]": "h2"}
+    answers, _ = match_names({"H[1]": 0.9, "h1": 0.2}, ["h[1]"])
+    assert answers["h[1]"] == AnsweredTwice((0.9, 0.2))
+    # the same number twice is one answer
+    answers, _ = match_names({"h[1]": 0.2, "h1": 0.2}, ["h[1]"])
+    assert answers["h[1]"] == 0.2
     # two asked names with the same plain form: neither is guessed
     answers, renamed = match_names({"v1": 1.0}, ["V[1]", "v_1"])
     assert renamed == {} and "V[1]" not in answers

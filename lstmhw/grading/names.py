@@ -57,29 +57,47 @@ def plain_name(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
 
+def near_names(answers: dict[str, Any], names: Sequence[str]) -> dict[str, list[str]]:
+    """{name: the answers' other names that read as it}: a name not among ``names`` whose plain
+    form (:func:`plain_name`) is that of exactly one of them."""
+    by_plain: dict[str, list[str]] = {}
+    for name in names:
+        by_plain.setdefault(plain_name(name), []).append(name)
+    near: dict[str, list[str]] = {}
+    exact = set(names)
+    for written in answers:
+        if written in exact:
+            continue
+        candidates = by_plain.get(plain_name(written), [])
+        if len(candidates) == 1:
+            near.setdefault(candidates[0], []).append(written)
+    return near
+
+
 def match_names(answers: dict[str, Any], asked: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Answers under the asked names, reading ``h1`` or ``H[1]`` as ``h[1]`` when that is unambiguous.
 
     A careful grader reads the student's ``h1`` as h[1] instead of marking it missing.
-    Only a name that is not itself asked, whose plain form matches exactly one asked
-    quantity that has no answer of its own, is read this way.  Returns the answers and
-    {quantity: the name the student wrote}.
+    A name that is not itself asked, whose plain form matches exactly one asked quantity,
+    is read as that quantity.  When that quantity is answered under another name too
+    (``h[1]`` and ``h1``, or ``h1`` and ``H[1]``) it is answered twice: invalid, whatever
+    order the lines are in.  Returns the answers and {quantity: the name(s) the student wrote}.
     """
-    unanswered = [q for q in asked if q not in answers]
-    if not unanswered:
+    near = near_names(answers, asked)
+    if not near:
         return answers, {}
-    by_plain: dict[str, list[str]] = {}
-    for q in asked:
-        by_plain.setdefault(plain_name(q), []).append(q)
+    from lstmhw.submission import AnsweredTwice
+
     matched = dict(answers)
     renamed: dict[str, str] = {}
-    for written in answers:
-        if written in asked:
-            continue
-        candidates = by_plain.get(plain_name(written), [])
-        if len(candidates) == 1 and candidates[0] in unanswered and candidates[0] not in renamed:
-            matched[candidates[0]] = answers[written]
-            renamed[candidates[0]] = written
+    for q, names in near.items():
+        given = ([q] if q in answers else []) + names
+        if len(given) == 1:
+            matched[q] = answers[names[0]]
+            renamed[q] = names[0]
+        else:
+            matched[q] = AnsweredTwice.of(*(answers[name] for name in given))
+            renamed[q] = ", ".join(given)
     return matched, renamed
 
 
@@ -90,7 +108,7 @@ def match_answers(answers: dict[str, Any], names: StepNames) -> MatchedAnswers:
         matched, renamed = match_names(answers, names.asked)
         return MatchedAnswers({q: matched[q] for q in names.asked if q in matched}, {}, renamed)
     matched, renamed = match_names(answers, names.asked)
-    used = set(renamed.values())
+    used = {w for written in near_names(answers, names.asked).values() for w in written}
     asked = {q: matched[q] for q in names.asked if q in matched}
     everything = names.everything
     rest = {w: v for w, v in answers.items() if w not in asked_set and w not in used}
@@ -98,10 +116,10 @@ def match_answers(answers: dict[str, Any], names: StepNames) -> MatchedAnswers:
     loose = {w: v for w, v in rest.items() if w not in everything}
     if loose:
         found, read = match_names({**working, **loose}, names.working)
-        for step, written in read.items():
+        for step in read:
             working[step] = found[step]
-            renamed[step] = written
-            used.add(written)
+            renamed[step] = read[step]
+        used |= {w for written in near_names(loose, names.working).values() for w in written}
     # A did-you-mean each for the first names only: 100,000 unknown names would take minutes.
     ignored = [
         Ignored(str(w), _suggestion(str(w), names) if n < MAX_ERRORS_PER_FILE else None)
