@@ -53,7 +53,8 @@ def test_seed_000_working_first_wrong_step_and_charged_once():
         assert steps[follows]["verdict"] == "correct-ecf" and steps[follows]["diagnosis"] is None, follows
     # h[1] carries f[1], i[1], o[1]; h[2] the flipped gates of its own step: each charged there
     assert p4["h[1]"]["verdict"] == "incorrect" and p4["h[1]"]["points"] == 0
-    assert p4["h[1]"]["diagnosis"]["mistake"] == "sigmoid-sign-flipped" and p4["h[1]"]["diagnosis"]["step"] == "f[1]"
+    # f[1] multiplies c[0] = 0, so its error cannot reach h[1]: the first error that does is i[1]'s
+    assert p4["h[1]"]["diagnosis"]["mistake"] == "sigmoid-sign-flipped" and p4["h[1]"]["diagnosis"]["step"] == "i[1]"
     assert p4["h[2]"]["verdict"] == "incorrect"
     assert p4["h[2]"]["diagnosis"]["mistake"] == "sigmoid-sign-flipped" and p4["h[2]"]["diagnosis"]["step"] == "f[2]"
     # mse = ((0.013 − 0.5)² + (0.005 − 0.8)²)/2 = 0.434597: every error it carries is charged already
@@ -187,3 +188,51 @@ def test_the_working_is_in_the_gradescope_summary_without_key_values(tmp_path):
     assert "0.7685" not in json.dumps(hidden)
     shown = json.loads(cli("grade", str(PROBLEMS), str(subs), "--format", "gradescope", "--show-expected").stdout)
     assert "0.7685" in shown["output"]
+
+
+# ---------------------------------------------------------------- where an error reaches (review findings)
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_an_error_stops_at_a_value_the_student_wrote_right(tmp_path):
+    # z_f[2] = −2.0 is wrong, but the student's f[2] = 0.2330 is the key's σ(−1.1913): the slip
+    # reaches nothing asked, and h[2] follows from their own h[1] (wrong, charged there) and f[2]
+    row = _grade(PROBLEMS / "p4.yaml", _write(tmp_path, (
+        'answers:\n  "h[1]": 0.30\n  "z_f[2]": -2.0\n  "f[2]": 0.2330\n  "h[2]": -0.1719\n  mse: 0.4919\n')))
+    assert row["problems"]["p4"]["h[2]"]["verdict"] == "correct-ecf"
+
+
+def test_the_step_blamed_is_one_that_reaches_the_answer(tmp_path):
+    # f[1] = 0.5 is wrong, but c[1] and h[1] are written right: f[1] cannot reach h[2]; f[2] does
+    row = _grade(PROBLEMS / "p4.yaml", _write(tmp_path, (
+        'answers:\n  "f[1]": 0.5\n  "c[1]": 0.2261\n  "h[1]": 0.2174\n  "f[2]": 0.30\n  "h[2]": -0.1770\n  mse: 0.5172\n')))
+    h2 = row["problems"]["p4"]["h[2]"]
+    assert h2["verdict"] == "incorrect" and h2["diagnosis"]["step"] == "f[2]"
+
+
+def test_a_matrix_is_charged_element_by_element(tmp_path):
+    # V_corr[2](0,0) = −0.5 is wrong (V[2]/(1 − 0.81) = −0.8684); W[2](0,0) follows from it, the other
+    # elements are the key's. W[2](1,1) = −0.80 is a second, independent error.
+    head = ('answers:\n  "V[2]": [[-0.165, 0.245, -0.059], [-0.196, -0.032, 0.209]]\n'
+            '  "S[2]": [[0.010598, 0.06993, 0.109892], [0.140634, 0.16985, 0.021]]\n'
+            '  "V_corr[2]": [[-0.5, 1.2895, -0.3105], [-1.0316, -0.1684, 1.1]]\n')
+    one = _grade(PROBLEMS / "p1.yaml", _write(tmp_path, head + '  "W[2]": [[-0.1983, 0.30820, 0.67419], [0.50230, -0.85817, -0.93394]]\n'))
+    w2 = one["problems"]["p1"]["W[2]"]
+    assert [e["verdict"] for e in w2["elements"]] == ["incorrect"] + ["correct"] * 5 and abs(w2["points"] - 5 / 6) < 1e-9
+    two = _grade(PROBLEMS / "p1.yaml", _write(tmp_path, head + '  "W[2]": [[-0.1983, 0.30820, 0.67419], [0.50230, -0.80, -0.93394]]\n'))
+    w2 = two["problems"]["p1"]["W[2]"]
+    assert [e["verdict"] for e in w2["elements"]] == ["incorrect", "correct", "correct", "correct", "incorrect", "correct"]
+    assert abs(w2["points"] - 4 / 6) < 1e-9  # the V_corr slip is not free because W[2] has an error of its own
+
+
+def test_a_slip_that_reaches_no_wrong_element_costs_nothing(tmp_path):
+    # V[2](0,0) wrong (charged at V[2]); S_corr[2](1,2) = 10.3 a slip, but the student's W[2](1,2) is the key's
+    text = ('answers:\n  "V[2]": [[-0.3, 0.245, -0.059], [-0.196, -0.032, 0.209]]\n'
+            '  "S[2]": [[0.010598, 0.06993, 0.109892], [0.140634, 0.16985, 0.021]]\n'
+            '  "S_corr[2]": [[5.3019, 34.9827, 54.9733], [70.3524, 84.9673, 10.3]]\n'
+            '  "W[2]": [[-0.1514, 0.30820, 0.67419], [0.50230, -0.85817, -0.93394]]\n')
+    w2 = _grade(PROBLEMS / "p1.yaml", _write(tmp_path, text))["problems"]["p1"]["W[2]"]
+    assert w2["verdict"] == "correct-ecf" and w2["points"] == 1 and w2["diagnosis"] is None

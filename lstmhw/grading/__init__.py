@@ -371,7 +371,7 @@ def _grade_problem(
         result.explanation = answers.explanations.get(result.quantity)
     if not working:
         return ProblemGrade(results)
-    first_wrong = charge_once(kp, results, steps, answers)
+    first_wrong = charge_once(kp, results, steps, answers, problem.ecf_credit)
     return ProblemGrade(results, WorkingResult(steps, first_wrong))
 
 
