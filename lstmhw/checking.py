@@ -103,11 +103,15 @@ def check_paths(paths: Sequence[str]) -> list[FileCheck]:
             continue
         for file in files:
             try:
-                doc = load_yaml(file)
+                doc = load_yaml(file, keep_duplicates=True)
             except LstmhwError as exc:
                 results.append(FileCheck(file=file, errors=[exc]))
                 continue
-            results.append(check_document(doc))
+            twice = _written_twice(doc)  # before the check: a quantity written twice is then one invalid answer
+            result = check_document(doc)
+            result.errors.extend(twice.errors)
+            result.warnings.extend(twice.warnings)
+            results.append(result)
     _check_unique_ids(results)
     for result in results:
         # File order, then line order: what an editor's error list expects.
@@ -164,3 +168,33 @@ def check_against_key(results: list[FileCheck]) -> None:
                     result.warnings.append(f"{result.file}: {pid}.{q}: {r.reason}")
         for item in graded.ignored:
             result.warnings.append(f"{result.file}: {ignored_line(item)}")
+
+
+@dataclass
+class _Twice:
+    errors: list[LstmhwError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _written_twice(doc: Document) -> _Twice:
+    """Keys written twice, as ``grade`` takes them: in a submission a quantity answered twice is a
+    warning (it is graded invalid, the rest of the file is graded); any other key twice is an error."""
+    from lstmhw.submission import AnsweredTwice, _apply_duplicates, _is_nested
+
+    found = _Twice()
+    if not doc.duplicates:
+        return found
+    data = doc.data
+    if not is_submission(data):
+        found.errors = _apply_duplicates(doc, nested=False, answers=False)
+        return found
+    answers = data.get("answers")
+    nested = isinstance(answers, dict) and _is_nested(answers, None)
+    found.errors = _apply_duplicates(doc, nested)
+    groups = answers.items() if nested and isinstance(answers, dict) else [(None, answers)]
+    for pid, group in groups:
+        for q, raw in (group.items() if isinstance(group, dict) else ()):
+            if isinstance(raw, AnsweredTwice):
+                where = ("answers", pid, q) if pid is not None else ("answers", q)
+                found.warnings.append(str(doc.error(where, f"{raw}, graded invalid")))
+    return found

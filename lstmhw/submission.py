@@ -207,8 +207,8 @@ def validate_submission_document(
             for quantity, raw in group.items():
                 if len(errors) >= MAX_ERRORS_PER_FILE:
                     break
-                if raw is None or not values:
-                    continue  # a blank answer: graded as missing, not the whole submission refused
+                if raw is None or not values or isinstance(raw, AnsweredTwice):
+                    continue  # a blank answer is graded missing, one answered twice invalid: not the file refused
                 if isinstance(raw, dict) or answer_value(raw) is None:
                     errors.append(
                         doc.error(base + (quantity,), f"{describe(raw)}, expected a number, a list of numbers, or true/false")
@@ -279,18 +279,19 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     )
 
 
-def _apply_duplicates(doc: Document, nested: bool) -> list[LstmhwError]:
-    """Keys written twice: a quantity becomes :class:`AnsweredTwice` (invalid alone), a problem
-    written twice is one problem, and any other key twice refuses the file."""
+def _apply_duplicates(doc: Document, nested: bool, answers: bool = True) -> list[LstmhwError]:
+    """Keys written twice: a quantity becomes :class:`AnsweredTwice` (invalid alone; a problem
+    written twice was read as one already), and any other key twice refuses the file (every key,
+    with ``answers=False``: a problem file)."""
     errors = []
     for path, entries in (doc.duplicates or {}).items():
         answer_depth = 3 if nested else 2
-        if path[:1] == ("answers",) and len(path) == answer_depth:
+        if answers and path[:1] == ("answers",) and len(path) == answer_depth:
             parent = doc.data["answers"][path[1]] if nested else doc.data["answers"]
             if isinstance(parent, dict):
                 parent[path[-1]] = AnsweredTwice.of(*(value for value, _line in entries))
                 continue
-        if len(path) >= answer_depth and path[0] == "answers":
+        if answers and len(path) >= answer_depth and path[0] == "answers":
             continue  # inside one answer (a mapping): that answer is invalid anyway
         (_first, first_line), (_again, line) = entries[0], entries[1]
         errors.append(
