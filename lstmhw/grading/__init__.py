@@ -362,7 +362,7 @@ def _grade_problem(
     if answers.pending:
         overrides = {q: v for q, v in answers.coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
         graded = {**results, **steps}
-        _settle(kp, answers, overrides, graded, options)
+        _settle(kp, answers, overrides, graded, options, with_working=bool(working))
         for q in answers.pending:
             (results if q in results else steps)[q] = graded[q]
             graded[q].answer = _as_given(answers.raw[q])
@@ -434,7 +434,12 @@ class Answers:
 
 
 def _settle(
-    kp: KeyProblem, answers: Answers, overrides: dict[str, Any], results: dict[str, QuantityResult], options: Options
+    kp: KeyProblem,
+    answers: Answers,
+    overrides: dict[str, Any],
+    results: dict[str, QuantityResult],
+    options: Options,
+    with_working: bool = False,
 ) -> None:
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
@@ -444,19 +449,20 @@ def _settle(
         ok_key, value, written = answers.pending[q], answers.coerced[q], answers.written.get(q)
         max_points = results[q].max_points
         result, wrong = _verdict_after_ecf(kp, q, value, ok_key, overrides, ecf_chains, written, max_points)
-        own_value = _own_value(kp, q, overrides, ecf_chains)
+        results[q] = result
         if result.verdict != INCORRECT:
             answers.follows.add(q)
-        elif own_value is not None and agrees(value, written, own_value, kp.tol).all():
+            continue
+        own_value = _own_value(kp, q, overrides, ecf_chains)
+        if own_value is not None and agrees(value, written, own_value, kp.tol).all():
             answers.follows.add(q)
-        if result.verdict == INCORRECT:
+        if with_working:  # what the step should have been: read only by the working's reports and its charges
             result.should_be = _plain(own_value if own_value is not None else kp.expected(q))
-        if result.verdict == INCORRECT and options.diagnose:
+        if options.diagnose:
             suspect = Suspect(q, value, kp.expected(q), overrides, own, written, own_value)
             found = _diagnose(kp, suspect, wrong, result)
             if found is not None:
                 coarse[q] = found
-        results[q] = result
     # A one-figure answer's diagnosis stands where the same mistake is certain in another answer
     # of the problem (seed 000's h[2] = 0.005 beside its h[1] = 0.013); alone, it is a guess.
     certain = {
