@@ -1,4 +1,5 @@
-"""Shared fixtures: paths, a CLI runner, and a helper to run the real console script."""
+"""Shared fixtures and helpers: paths, the real console script, the CLI in-process, and grading a
+submission given as a dict (for the solvers' mistake tests)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,46 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 60, cwd: str |
         env=full_env,
         cwd=cwd,
     )
+
+
+def invoke(*args: str):
+    """The CLI in-process (Typer's CliRunner): any exit code is the test's to check, but an
+    exception inside lstmhw fails the test."""
+    from typer.testing import CliRunner
+
+    from lstmhw.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def graded(path: str, pid: str, answers: dict) -> dict:
+    """The results of problem ``pid`` of the key at ``path`` for ``answers`` (NumPy values as lists)."""
+    from lstmhw.files import load_problems
+    from lstmhw.grading import Key, Options, grade_submission
+    from lstmhw.submission import Submission
+
+    key = Key(load_problems([path]), Options())
+    plain = {q: _as_lists(v) for q, v in answers.items()}
+    return grade_submission(key, Submission(file="s.yaml", student="s", answers={pid: plain})).problems[pid]
+
+
+def _as_lists(value):
+    import numpy as np
+
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(v) for v in value]
+    return value
+
+
+def named(result) -> set[str]:
+    """The mistakes a result's diagnosis names (the first and its alternatives)."""
+    if not result.diagnosis:
+        return set()
+    return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:

@@ -14,16 +14,13 @@ import random
 
 import numpy as np
 import yaml
-from conftest import ROOT, one_error_line, run_cli
+from conftest import ROOT, graded, named, one_error_line, run_cli  # noqa: F401 (graded, named: used by the optimizer tests)
 from test_reruns import assert_same_trace
 
-from lstmhw.files import load_problems
-from lstmhw.grading import Key, Options, grade_submission
 from lstmhw.mistakes import patched_ops
 from lstmhw.problem import load_problem
 from lstmhw.reruns import Reruns
 from lstmhw.solvers import run, solver_module
-from lstmhw.submission import Submission
 
 RTOL, ATOL = 1e-10, 1e-13  # the agreement: 1e-10 relative (an absolute floor for values that cancel to ~0)
 
@@ -46,17 +43,6 @@ def matrix(rng: random.Random, rows: int, cols: int, lo: float, hi: float, digit
 def assert_agrees(trace, expected: dict, context) -> None:
     for name, value in expected.items():
         np.testing.assert_allclose(trace.value(name), value, rtol=RTOL, atol=ATOL, err_msg=f"{name} {context}")
-
-
-def graded(path: str, pid: str, answers: dict) -> dict:
-    key = Key(load_problems([path]), Options())
-    return grade_submission(key, Submission(file="s.yaml", student="s", answers={pid: answers})).problems[pid]
-
-
-def named(result) -> set[str]:
-    if not result.diagnosis:
-        return set()
-    return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
 
 
 def shows(wrong, right) -> bool:

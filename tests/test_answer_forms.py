@@ -12,24 +12,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from conftest import PROBLEMS, invoke
 
-from lstmhw.cli import app
-
-PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 S2_ROWS = "0.0106 0.0699 0.1099; 0.1406 0.1698 0.0210"
-
-
-def cli(*args: str):
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 def grade(tmp_path: Path, text: str, key: Path = PROBLEMS) -> dict:
     path = tmp_path / "student.yaml"
     path.write_text(text, encoding="utf-8")
-    result = cli("grade", str(key), str(path), "--format", "json")
+    result = invoke("grade", str(key), str(path), "--format", "json")
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)["submissions"]
     return row
@@ -109,20 +100,20 @@ def test_nothing_is_dropped_silently(tmp_path):
     assert {"problem": "p7", "name": None, "did_you_mean": "p4"} in row["ignored"] or any(
         item["problem"] == "p7" and item["name"] is None for item in row["ignored"]
     )
-    table = " ".join(cli("grade", str(PROBLEMS), str(tmp_path / "student.yaml"), "--details").stdout.split())
+    table = " ".join(invoke("grade", str(PROBLEMS), str(tmp_path / "student.yaml"), "--details").stdout.split())
     assert "'msee' matches nothing asked" in table and "did you mean 'mse'" in table
 
 
 def test_check_against_a_key_warns_and_exits_non_zero(tmp_path):
     path = tmp_path / "student.yaml"
     path.write_text('answers:\n  p4: {"h[1]": 0.2174, "h[2]": abc, msee: 0.53}\n')
-    result = cli("check", str(PROBLEMS / "p4.yaml"), str(path))
+    result = invoke("check", str(PROBLEMS / "p4.yaml"), str(path))
     assert result.exit_code == 1
     assert "msee" in result.stderr and "did you mean 'mse'" in result.stderr
     assert "p4.h[2]: 'abc'" in result.stderr and "no answer for mse" in result.stderr
     assert "correct" not in result.output  # check never says what is right
     path.write_text('answers:\n  p4: {"h[1]": 0.9, "h[2]": 0.9, mse: 0.9}\n')  # all wrong, all readable
-    assert cli("check", str(PROBLEMS / "p4.yaml"), str(path)).exit_code == 0
+    assert invoke("check", str(PROBLEMS / "p4.yaml"), str(path)).exit_code == 0
 
 
 def test_a_problem_in_two_blocks_keeps_its_digits_and_its_repeats(tmp_path):

@@ -17,17 +17,14 @@ import random
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT, one_error_line, run_cli
+from conftest import ROOT, graded, named, one_error_line, run_cli
 from step_contract import check_step_contract, same_trace
 
-from lstmhw.files import load_problems
-from lstmhw.grading import Key, Options, grade_submission
 from lstmhw.mistakes import patched_ops
 from lstmhw.problem import load_problem
 from lstmhw.reruns import Reruns
 from lstmhw.solvers import run
 from lstmhw.solvers.clip_grad import MISTAKES, TEMPLATE
-from lstmhw.submission import Submission
 from lstmhw.variant import variant_yaml
 
 PYTORCH_EPS = 1e-6
@@ -184,17 +181,6 @@ def test_under_the_threshold_nothing_changes_and_zero_gradients_stay_zero(tmp_pa
 
 
 # --------------------------------------------------------------- mistakes
-def grade(path: str, answers: dict) -> dict:
-    key = Key(load_problems([path]), Options())
-    return grade_submission(key, Submission(file="s.yaml", student="s", answers={"q": answers})).problems["q"]
-
-
-def named(result) -> set[str]:
-    if not result.diagnosis:
-        return set()
-    return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
-
-
 def _shows(wrong, right) -> bool:
     a, b = np.asarray(wrong, dtype=float), np.asarray(right, dtype=float)
     return a.shape == b.shape and bool(np.any(np.abs(a - b) > 0.02 + 0.05 * np.abs(b)))
@@ -293,7 +279,7 @@ def test_every_clip_mistake_is_named_back(mistake, tmp_path):
         q = shown[-1]
         path = tmp_path / f"q{n}.yaml"
         path.write_text(json.dumps(p))
-        result = grade(str(path), {q: wrong[q]})[q]
+        result = graded(str(path), "q", {q: wrong[q]})[q]
         assert result.verdict == "incorrect", (q, result, p)
         assert mistake in named(result), (q, result.diagnosis, p)
         named_back += 1
@@ -309,7 +295,7 @@ def test_correct_and_rounded_answers_are_never_diagnosed(tmp_path):
         right = (_global if p["scope"] == "global" else _per_tensor)(p["grads"], p["max_norm"], p.get("eps", 0.0))
         answers = {q: right[q] for q in p["ask"]}
         for given in (answers, {q: np.round(v, 4).tolist() for q, v in answers.items()}):
-            for q, result in grade(str(path), given).items():
+            for q, result in graded(str(path), "q", given).items():
                 assert result.verdict == "correct" and result.diagnosis is None, (q, result, p)
 
 

@@ -16,17 +16,14 @@ import re
 import numpy as np
 import pytest
 import yaml
-from conftest import one_error_line, run_cli
+from conftest import graded, named, one_error_line, run_cli
 from step_contract import check_step_contract, same_trace
 
-from lstmhw.files import load_problems
-from lstmhw.grading import Key, Options, grade_submission
 from lstmhw.mistakes import patched_ops
 from lstmhw.problem import load_problem
 from lstmhw.reruns import Reruns
 from lstmhw.solvers import run
 from lstmhw.solvers.gru_forward import MISTAKES, TEMPLATE
-from lstmhw.submission import Submission
 
 CONVENTIONS = list(itertools.product(("old", "new"), ("before", "after")))
 
@@ -232,17 +229,6 @@ def test_z_is_an_alias_of_u_in_every_gate_mapping(tmp_path):
 
 
 # --------------------------------------------------------------- mistakes
-def grade(path: str, answers: dict) -> dict:
-    key = Key(load_problems([path]), Options())
-    return grade_submission(key, Submission(file="s.yaml", student="s", answers={"q": answers})).problems["q"]
-
-
-def named(result) -> set[str]:
-    if not result.diagnosis:
-        return set()
-    return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
-
-
 def _shows(wrong, right) -> bool:
     """The mistake moves the answer clearly beyond what 2-decimal hand rounding could."""
     a, b = np.asarray(wrong, dtype=float), np.asarray(right, dtype=float)
@@ -277,7 +263,7 @@ def test_every_gru_mistake_is_named_back(mistake, tmp_path):
         if not _shows(wrong[last], right[last]):
             continue  # this draw does not show the mistake
         # Only the final h: nothing to carry forward, so the whole mistaken chain must explain it.
-        result = grade(str(path), {last: wrong[last]})[last]
+        result = graded(str(path), "q", {last: wrong[last]})[last]
         assert result.verdict == "incorrect"
         assert mistake in named(result), (result.diagnosis, p)
         named_back += 1
@@ -294,7 +280,7 @@ def test_wrong_reduction_is_named_back(tmp_path):
         answers = plain_gru(p, "wrong-reduction")
         if not _shows(answers["mse"], plain_gru(p)["mse"]):
             continue  # the mean of two terms is their half sum
-        result = grade(str(path), answers)["mse"]
+        result = graded(str(path), "q", answers)["mse"]
         assert result.verdict == "incorrect" and "wrong-reduction" in named(result), result.diagnosis
         named_back += 1
     assert named_back >= 4
@@ -310,7 +296,7 @@ def test_correct_answers_are_never_diagnosed(tmp_path):
         exact = plain_gru(p)
         answers = {q: exact[q] for q in ("h[1]", "h[2]", "mse")}
         for given in (answers, {k: np.round(v, 4).tolist() for k, v in answers.items()}):
-            for q, result in grade(str(path), given).items():
+            for q, result in graded(str(path), "q", given).items():
                 assert result.verdict == "correct" and result.diagnosis is None, (q, result)
 
 

@@ -13,15 +13,12 @@ import json
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT, one_error_line, run_cli
+from conftest import ROOT, graded, named, one_error_line, run_cli
 
-from lstmhw.files import load_problems
-from lstmhw.grading import Key, Options, grade_submission
 from lstmhw.mistakes import patched_ops
 from lstmhw.problem import load_problem
 from lstmhw.solvers import run, solver_module
 from lstmhw.solvers.lstm_forward import LstmOps
-from lstmhw.submission import Submission
 from lstmhw.variant import variant_yaml
 
 EXAMPLE = ROOT / "examples" / "lstm-backward.yaml"
@@ -243,18 +240,6 @@ def plain_backward(p: dict, mistake: str | None = None, slip: dict | None = None
     return out
 
 
-def grade(path: str, answers: dict) -> dict:
-    key = Key(load_problems([path]), Options())
-    plain = {q: np.asarray(v).tolist() for q, v in answers.items()}
-    return grade_submission(key, Submission(file="s.yaml", student="s", answers={"q": plain})).problems["q"]
-
-
-def named(result) -> set[str]:
-    if not result.diagnosis:
-        return set()
-    return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
-
-
 def _shows(wrong, right) -> bool:
     """The mistake moves the answer clearly beyond what hand rounding could."""
     a, b = np.asarray(wrong, dtype=float), np.asarray(right, dtype=float)
@@ -288,7 +273,7 @@ def test_every_mistake_is_named_back_on_a_gradient(mistake, tmp_path):
         q = next((q for q in SHOWN_ON if _shows(wrong[q], right[q])), None)
         if q is None:
             continue
-        result = grade(write_problem(tmp_path, p, f"q{n}.yaml"), {q: wrong[q]})[q]
+        result = graded(write_problem(tmp_path, p, f"q{n}.yaml"), "q", {q: wrong[q]})[q]
         assert result.verdict == "incorrect"
         assert mistake in named(result), (result.diagnosis, mistake)
         named_back += 1
@@ -307,7 +292,7 @@ def test_a_slipped_dh_is_carried_forward(tmp_path):
     slipped = right["dh[2]"] + np.array([0.4, -0.3])
     theirs = plain_backward(p, slip={"dh[2]": slipped})
     assert _shows(theirs["dU_c"], right["dU_c"]) and _shows(theirs["db_c"], right["db_c"])
-    results = grade(write_problem(tmp_path, p), {"dh[2]": slipped, "dU_c": np.round(theirs["dU_c"], 4), "db_c": theirs["db_c"]})
+    results = graded(write_problem(tmp_path, p), "q", {"dh[2]": slipped, "dU_c": np.round(theirs["dU_c"], 4), "db_c": theirs["db_c"]})
     assert results["dh[2]"].verdict == "incorrect"
     for q in ("dU_c", "db_c"):
         assert results[q].verdict == "correct-ecf", (q, results[q])
@@ -321,7 +306,7 @@ def test_right_and_rounded_answers_are_never_diagnosed(seed, tmp_path):
     exact = plain_backward(p)
     path = write_problem(tmp_path, p)
     for answers in ({q: exact[q] for q in p["ask"]}, {q: np.round(exact[q], 5) for q in p["ask"]}):
-        for q, r in grade(path, answers).items():
+        for q, r in graded(path, "q", answers).items():
             assert r.verdict == "correct" and r.diagnosis is None, (q, r)
 
 

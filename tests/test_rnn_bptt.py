@@ -15,14 +15,11 @@ import re
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT, one_error_line, run_cli
+from conftest import ROOT, graded, named, one_error_line, run_cli
 
-from lstmhw.files import load_problems
-from lstmhw.grading import Key, Options, grade_submission
 from lstmhw.mistakes import patched_ops
 from lstmhw.problem import load_problem
 from lstmhw.solvers import run, solver_module
-from lstmhw.submission import Submission
 from lstmhw.variant import variant_yaml
 
 EXAMPLE = ROOT / "examples" / "rnn-bptt.yaml"
@@ -320,18 +317,6 @@ def plain_bptt(p: dict, mistake: str | None = None, slip: dict | None = None) ->
     return out
 
 
-def grade(path: str, answers: dict) -> dict:
-    key = Key(load_problems([path]), Options())
-    plain = {q: np.asarray(v).tolist() for q, v in answers.items()}
-    return grade_submission(key, Submission(file="s.yaml", student="s", answers={"q": plain})).problems["q"]
-
-
-def named(result) -> set[str]:
-    if not result.diagnosis:
-        return set()
-    return {result.diagnosis["mistake"], *result.diagnosis.get("alternatives", [])}
-
-
 def _shows(wrong, right) -> bool:
     """The mistake moves the answer clearly beyond what hand rounding could."""
     a, b = np.asarray(wrong, dtype=float), np.asarray(right, dtype=float)
@@ -367,7 +352,7 @@ def test_every_mistake_is_named_back(mistake, tmp_path):
             continue  # this draw does not show the mistake
         # Only the final gradient: with no earlier answers nothing is carried forward,
         # so the whole chain with the mistake is what has to explain it.
-        result = grade(write_problem(tmp_path, p, f"q{n}.yaml"), {"dW_x": wrong["dW_x"]})["dW_x"]
+        result = graded(write_problem(tmp_path, p, f"q{n}.yaml"), "q", {"dW_x": wrong["dW_x"]})["dW_x"]
         assert result.verdict == "incorrect"
         assert mistake_id in named(result), (result.diagnosis, p)
         named_back += 1
@@ -391,7 +376,7 @@ def test_right_and_rounded_answers_are_never_diagnosed(seed, tmp_path):
     exact = plain_bptt(p)
     path = write_problem(tmp_path, p)
     for answers in ({q: exact[q] for q in p["ask"]}, {q: np.round(exact[q], 4) for q in p["ask"]}):
-        for q, r in grade(path, answers).items():
+        for q, r in graded(path, "q", answers).items():
             assert r.verdict == "correct", (q, r)
             assert r.diagnosis is None
 
@@ -404,7 +389,7 @@ def test_a_slipped_dh_is_carried_forward_into_dW_h(tmp_path):
     slipped = right["dh[2]"] + np.array([0.3, -0.25])
     theirs = plain_bptt(p, slip={"dh[2]": slipped})
     assert _shows(theirs["dW_h"], right["dW_h"])
-    results = grade(write_problem(tmp_path, p), {"dh[2]": slipped, "dW_h": np.round(theirs["dW_h"], 4)})
+    results = graded(write_problem(tmp_path, p), "q", {"dh[2]": slipped, "dW_h": np.round(theirs["dW_h"], 4)})
     assert results["dh[2]"].verdict == "incorrect"
     assert results["dW_h"].verdict == "correct-ecf" and results["dW_h"].points == 1
     assert list(results["dW_h"].ecf["from"]) == ["dh[2]"]

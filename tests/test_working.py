@@ -11,25 +11,16 @@ import json
 from pathlib import Path
 
 import yaml
+from conftest import FIXTURES, PROBLEMS, invoke
 from reference import plain_lstm, scalars
-from typer.testing import CliRunner
 
-from lstmhw.cli import app
-
-ROOT = Path(__file__).resolve().parent.parent
-PROBLEMS = ROOT / "problems"
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = FIXTURES / "seeds"
 P4 = yaml.safe_load((PROBLEMS / "p4.yaml").read_text())
 
 
-def cli(*args: str):
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
-
 
 def _grade(key: Path, submission: Path, *extra: str) -> dict:
-    result = cli("grade", str(key), str(submission), "--format", "json", *extra)
+    result = invoke("grade", str(key), str(submission), "--format", "json", *extra)
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(result.stdout)["submissions"]
     return row
@@ -70,7 +61,7 @@ def test_the_working_earns_no_points_and_shows_in_every_report(tmp_path):
     working = _grade(PROBLEMS, SEEDS / "student000_working.yaml")
     assert working["max_score"] == plain["max_score"]
     assert all(step["max_points"] == 0 for w in working["working"].values() for step in w["steps"].values())
-    table = cli("grade", str(PROBLEMS), str(SEEDS / "student000_working.yaml"), "--details")
+    table = invoke("grade", str(PROBLEMS), str(SEEDS / "student000_working.yaml"), "--details")
     assert "working" in table.stdout and "first wrong" in table.stdout
 
 
@@ -158,7 +149,7 @@ def test_every_step_name_solve_prints_is_accepted_as_working(tmp_path):
     own printed value is graded, none is ignored)."""
     import math
 
-    solved = json.loads(cli("solve", str(PROBLEMS), "--format", "json").stdout)
+    solved = json.loads(invoke("solve", str(PROBLEMS), "--format", "json").stdout)
     for problem in solved["problems"]:
         steps = [s for s in problem["steps"] if s["formula"] != "given" and s["name"] not in problem["asked"]]
         numeric = [s for s in steps if not isinstance(s["value"], (bool, str)) and s["value"] is not None]
@@ -182,11 +173,11 @@ def _flat(value):
 
 def test_the_working_is_in_the_gradescope_summary_without_key_values(tmp_path):
     subs = SEEDS / "student000_working.yaml"
-    hidden = json.loads(cli("grade", str(PROBLEMS), str(subs), "--format", "gradescope").stdout)
+    hidden = json.loads(invoke("grade", str(PROBLEMS), str(subs), "--format", "gradescope").stdout)
     assert "first wrong step is `f[1]`" in hidden["output"]
     # σ(1.2) = 0.7685 is what f[1] should be: a key value, so not shown without --show-expected
     assert "0.7685" not in json.dumps(hidden)
-    shown = json.loads(cli("grade", str(PROBLEMS), str(subs), "--format", "gradescope", "--show-expected").stdout)
+    shown = json.loads(invoke("grade", str(PROBLEMS), str(subs), "--format", "gradescope", "--show-expected").stdout)
     assert "0.7685" in shown["output"]
 
 
