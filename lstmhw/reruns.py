@@ -36,24 +36,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from lstmhw.errors import LstmhwError
 from lstmhw.solvers import paper_ops, run, solver_module
 from lstmhw.trace import Step, Trace, Value, numeric_error, round_value
 
 MEMO_BYTES = 24 * 1024 * 1024  # roughly what the remembered re-runs of one problem may hold
 
 
-def _deterministic_errors() -> tuple[type[BaseException], ...]:
-    from lstmhw.errors import LstmhwError
-
-    return (ArithmeticError, ValueError, LstmhwError)  # numpy's LinAlgError is a ValueError
-
-
-_DETERMINISTIC = _deterministic_errors()
+_DETERMINISTIC = (ArithmeticError, ValueError, LstmhwError)  # numpy's LinAlgError is a ValueError
 
 
 class _Failed:
@@ -100,13 +96,15 @@ class Reruns:
         self._plans: dict[tuple[Any, int | None, frozenset[str]], list[PlannedStep]] = {}
         self._touch: dict[tuple[Any, int | None], Touch | None] = {}
         self._sizes: dict[tuple[Any, int | None], int] = {}  # a base's key -> _size of a re-run from it
+        self._last_fingerprint: tuple[dict[str, Value], tuple[int, ...], tuple | None] | None = None
 
     def run(self, *, ops: Any = None, overrides: dict[str, Value] | None = None, decimals: int | None = None) -> Trace:
         """``lstmhw.solvers.run(problem, ops=ops, overrides=overrides, decimals=decimals)``, for less."""
         ops = self.plain_ops if ops is None else ops
-        key = _key(ops, overrides, decimals)
-        if key is None:  # a value that cannot be fingerprinted: nothing remembered
+        substituted = self._fingerprint(overrides)
+        if substituted is None:  # a value that cannot be fingerprinted: nothing remembered
             return self._compute(ops, overrides, decimals)
+        key = (ops, decimals, substituted)
         entry = self._memo.get(key)
         if entry is None:
             try:
@@ -126,6 +124,20 @@ class Reruns:
         return found
 
     # ------------------------------------------------------------------ internals
+    def _fingerprint(self, overrides: dict[str, Value] | None) -> tuple | None:
+        """:func:`_fingerprint` of ``overrides``, remembered for the last dict seen: grading re-runs one
+        student's dict a dozen times (error carried forward at each rounding, each mistake). The same
+        dict holding the same value objects is the same substitution (values are never changed in place)."""
+        if not overrides:
+            return ()
+        last = self._last_fingerprint
+        identity = tuple(map(id, overrides.values()))
+        if last is not None and last[0] is overrides and last[1] == identity and len(overrides) == len(last[1]):
+            return last[2]
+        found = _fingerprint(overrides)
+        self._last_fingerprint = (overrides, identity, found)  # holds the dict: its id cannot be reused meanwhile
+        return found
+
     def _compute(self, ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> Trace:
         if not overrides:
             return run(self.problem, ops=ops, decimals=decimals)
@@ -199,44 +211,95 @@ class Reruns:
         """``base`` (run with ``ops`` and ``decimals``) with ``overrides`` substituted and every
         step downstream of them recomputed, or taken from ``reference`` (the same substitution
         without the mistake) where the mistake cannot matter."""
-        from lstmhw.errors import LstmhwError
-
-        steps = dict(base.steps)
+        changed: dict[str, tuple[Step, Value, Value, str | None]] = {}  # name -> (base step, value, own, note)
+        values: dict[str, Value] = {}  # the value of every changed step, for the steps after it
+        base_steps = base.steps
         paper = paper_ops(self.module, ops, decimals)  # what the base was run with (lstmhw.solvers.run)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
                 for planned in self._plan(base, frozenset(overrides), ops, decimals):
                     name, step = planned.name, planned.step
                     if planned.shared and reference is not None:
-                        plain_step = reference.steps[name]
-                        steps[name] = plain_step if planned.shared == 1 else _with_values(step, plain_step.value, plain_step.own)
-                        continue
-                    if planned.recompute:
-                        args = [steps[i].value for i in step.inputs]
-                        try:
-                            own = step.fn(paper, *args, **step.data) if step.data else step.fn(paper, *args)
-                        except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
-                            raise numeric_error(name, step.formula, exc) from None
-                        if decimals is not None:
-                            own = round_value(own, decimals)
+                        value, own = reference.value(name), reference[name].own
                     else:
-                        own = step.own
-                    # _with_values, written out: this loop is most of a re-run's own time
-                    value = overrides[name] if planned.substituted else own
-                    new = object.__new__(Step)
-                    fields = new.__dict__
-                    fields.update(step.__dict__)
-                    fields["value"] = value
-                    fields["own"] = own
-                    if step.describe is not None:
-                        fields["note"] = step.describe(value)
-                    steps[name] = new
+                        if planned.recompute:
+                            args = [values[i] if i in values else base_steps[i].value for i in step.inputs]
+                            try:
+                                own = step.fn(paper, *args, **step.data) if step.data else step.fn(paper, *args)
+                            except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+                                raise numeric_error(name, step.formula, exc) from None
+                            if decimals is not None:
+                                own = round_value(own, decimals)
+                        else:
+                            own = step.own
+                        value = overrides[name] if planned.substituted else own
+                    # The note now, as Tracer.step writes it: a note that fails fails this re-run.
+                    note = step.describe(value) if step.describe is not None else None
+                    changed[name] = (step, value, own, note)
+                    values[name] = value
         except LstmhwError as exc:
             raise exc.located(file=getattr(self.problem, "file", None) or None) from None
-        trace = object.__new__(type(base))  # a copy of base with these steps (dataclasses.replace costs 10 µs)
-        trace.__dict__.update(base.__dict__)
-        trace.__dict__["steps"] = steps
-        return trace
+        return Substituted(base, changed)
+
+
+class Substituted(Trace):
+    """A re-run: ``base``'s trace with the steps a substitution reached changed.
+
+    Only the changed steps' values are computed; their :class:`Step` objects are made when first
+    read (grading reads two or three steps of a re-run), and ``steps`` in full only if asked for.
+    Otherwise a :class:`Trace` like any other.
+    """
+
+    def __init__(self, base: Trace, changed: dict[str, tuple[Step, Value, Value, str | None]]) -> None:
+        # No Trace.__init__: ``steps`` is this class's property, made from base and changed.
+        self.__dict__.update(problem_id=base.problem_id, solver=base.solver, title=base.title, asked=base.asked)
+        self._base = base.steps
+        self._changed = changed
+        self._made: dict[str, Step] = {}
+        self._all: dict[str, Step] | None = None
+
+    @property  # type: ignore[override]
+    def steps(self) -> dict[str, Step]:  # noqa: D102  (Trace.steps)
+        if self._all is None:
+            self._all = {name: self[name] for name in self._base}
+        return self._all
+
+    def __getitem__(self, name: str) -> Step:
+        found = self._made.get(name)
+        if found is not None:
+            return found
+        entry = self._changed.get(name)
+        if entry is None:
+            return self._base[name]
+        step, value, own, note = entry
+        new = object.__new__(Step)  # dataclasses.replace, for a tenth of its cost
+        fields = new.__dict__
+        fields.update(step.__dict__)
+        fields["value"] = value
+        fields["own"] = own
+        if note is not None:
+            fields["note"] = note
+        self._made[name] = new
+        return new
+
+    def value(self, name: str) -> Value:
+        entry = self._changed.get(name)
+        return entry[1] if entry is not None else self._base[name].value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._base
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps.values())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return (self.problem_id, self.solver, self.title, self.asked, self.steps) == (
+            other.problem_id, other.solver, other.title, other.asked, other.steps
+        )
+
+    __hash__ = None  # type: ignore[assignment]  (as Trace: a dataclass with eq)
 
 
 def _replaced(ops: Any, plain_ops: Any) -> frozenset[str] | None:
@@ -295,23 +358,11 @@ def _size(found: Trace | _Failed) -> int:
     return sum(200 + 8 * getattr(step.value, "size", 1) for step in found.steps.values())
 
 
-def _with_values(step: Step, value: Value, own: Value) -> Step:
-    """A copy of ``step`` with new ``value`` and ``own``, its note re-described from the value."""
-    new = object.__new__(Step)
-    new.__dict__.update(step.__dict__)
-    new.__dict__["value"] = value
-    new.__dict__["own"] = own
-    if step.describe is not None:
-        new.__dict__["note"] = step.describe(value)
-    return new
-
-
-def _key(ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> Any:
-    """What a re-run depends on, hashable and exact (bytes, not rounded floats); None if unknown.
-
-    The ops are in the key themselves: frozen dataclasses hashed by identity (``eq=False``),
-    so an entry keeps its ops alive and grading passes the same ops objects for every student.
-    """
+def _fingerprint(overrides: dict[str, Value] | None) -> tuple | None:
+    """What a re-run substitutes, hashable and exact (type, shape and bytes, not rounded floats);
+    None if a value cannot be fingerprinted. A re-run's memo key is (ops, decimals, this): the ops
+    themselves, frozen dataclasses hashed by identity (``eq=False``), so an entry keeps its ops alive
+    and grading passes the same ops objects for every student."""
     items = []
     for name, value in (overrides or {}).items():
         kind = type(value)
@@ -326,7 +377,7 @@ def _key(ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> 
         else:
             return None
     items.sort()  # names are unique: only they are compared
-    return (ops, decimals, tuple(items))
+    return tuple(items)
 
 
 _PLAIN_TYPES = (int, bool, str, np.float64, np.bool_)

@@ -31,6 +31,7 @@ mistake) and :mod:`~lstmhw.grading.records` (the result records).
 from __future__ import annotations
 
 import copy
+import marshal
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -260,10 +261,10 @@ def grade_problem(
     found = kp.graded.get(memo_key)
     if found is not None:
         kp.graded.move_to_end(memo_key)
-        return ProblemGrade({q: _copy_result(r) for q, r in found[0].items()})
+        return ProblemGrade({q: _thawed(r) for q, r in found[0].items()})
     results = _grade_problem(kp, raw_answers, options, decimals).results
     size = sum(_result_size(r) for r in results.values())
-    kp.graded[memo_key] = ({q: _copy_result(r) for q, r in results.items()}, size)
+    kp.graded[memo_key] = ({q: _remembered(r) for q, r in results.items()}, size)
     kp.graded_bytes += size
     while kp.graded_bytes > GRADED_MEMO_BYTES and len(kp.graded) > 1:
         kp.graded_bytes -= kp.graded.popitem(last=False)[1][1]
@@ -317,6 +318,27 @@ def _frozen(value: Any, count: list[int]) -> Any:
     if kind is dict:
         return ("dict", *((k, _frozen(v, count)) for k, v in value.items()))
     raise _Unremembered
+
+
+def _remembered(result: QuantityResult) -> bytes | QuantityResult:
+    """``result`` as the memo keeps it: its fields marshalled (a result is plain JSON-like data:
+    numbers, words, lists and dicts), so that each student's copy is one C call, :func:`_thawed`;
+    a result holding anything else (an array) is kept as a deep copy instead."""
+    if type(result) is not QuantityResult:
+        return _copy_result(result)
+    try:
+        return marshal.dumps(vars(result))
+    except ValueError:  # not marshallable: an array, a subclass of a plain type
+        return _copy_result(result)
+
+
+def _thawed(entry: bytes | QuantityResult) -> QuantityResult:
+    """A student's own copy of a remembered result (:func:`_remembered`), sharing nothing with it."""
+    if type(entry) is not bytes:
+        return _copy_result(entry)
+    new = object.__new__(QuantityResult)
+    new.__dict__.update(marshal.loads(entry))
+    return new
 
 
 def _copy_result(result: QuantityResult) -> QuantityResult:
