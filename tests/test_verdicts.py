@@ -6,7 +6,10 @@ p4's key (SPEC §5): h[1] = 0.217415, h[2] = -0.189882, mse = 0.529861.
 from __future__ import annotations
 
 import json
+import math
+import random
 
+import numpy as np
 import pytest
 from conftest import PROBLEMS, run_cli
 
@@ -201,3 +204,45 @@ def test_a_one_figure_answer_alone_gets_no_guessed_mistake(tmp_path, answer):
     name = answer.split(":")[0]
     result = graded(tmp_path, P4, f'  "{name}": {answer.split(": ")[1]}\n')["p4"][name]
     assert result["verdict"] == "incorrect" and result.get("diagnosis") is None, result
+
+
+# ----------------------------------------------------------------------------- could_match_rounded
+def test_could_match_rounded_filters_only_what_cannot_match():
+    """By hand: a chain of 2 decimals gives values on the 0.01 grid, so 0.2174 (4 decimals written)
+    is 0.0026 from the nearest (0.22), far more than half a unit of its last digit (0.00005)."""
+    from lstmhw.grading.verdicts import could_match_rounded
+
+    one = np.array([True])
+    assert not could_match_rounded(0.2174, 4.0, one, 2)
+    assert not could_match_rounded(0.2174, 4.0, one, 3)  # 0.217 is 0.0004 away
+    assert could_match_rounded(0.2174, 4.0, one, 4)
+    assert could_match_rounded(0.2200, 4.0, one, 2)  # 0.22 written with two trailing zeros
+    assert could_match_rounded(0.22, 2.0, one, 4)  # fewer decimals than the chain: anything near
+    assert could_match_rounded(0.0047, 4.0, one, 2)  # below 10^(1-2): two significant figures, not the grid
+    assert could_match_rounded(0.2174, math.nan, one, 2)  # precision unknown: cannot be told
+    # Only the elements asked about count.
+    matrix = np.array([[0.2174, 0.22]])
+    assert not could_match_rounded(matrix, np.array([[4.0, 2.0]]), np.array([True, False]), 2)
+    assert could_match_rounded(matrix, np.array([[4.0, 2.0]]), np.array([False, True]), 2)
+
+
+def test_could_match_rounded_never_misses_a_match():
+    """Against matches_paper itself: wherever an answer matches a value rounded as a chain rounds it
+    (round_value), the filter must let that chain run. Answers are drawn near the rounded value and
+    written with 0 to 7 decimals."""
+    from lstmhw.grading.verdicts import could_match_rounded, matches_paper
+    from lstmhw.trace import round_value
+
+    rng = random.Random(7)
+    one = np.array([True])
+    matched = 0
+    for _ in range(20000):
+        x = rng.choice([1, -1]) * 10 ** rng.uniform(-5, 2)
+        chain_decimals = rng.choice((2, 3, 4))
+        c = round_value(x, chain_decimals)
+        written = rng.randint(0, 7)
+        a = round(c + rng.uniform(-1, 1) * 10.0 ** -rng.randint(1, 8), written)
+        if matches_paper(a, float(written), c).all():
+            matched += 1
+            assert could_match_rounded(a, float(written), one, chain_decimals), (a, written, c, chain_decimals)
+    assert matched > 1000  # the draw does reach matches

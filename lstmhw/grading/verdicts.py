@@ -14,7 +14,7 @@ What grades a whole problem (and calls the diagnosis) is in :mod:`lstmhw.grading
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -262,24 +262,39 @@ def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> Sequence[Trace]:
 
 
 class _EcfChains(Sequence):
-    """[exact chain, hand-rounded chains...]: a list whose rounded chains are run on first use."""
+    """[exact chain, hand-rounded chains...]: a list whose rounded chains are run on first use,
+    each on its own (:meth:`rounded`: only those that could match an answer are run)."""
 
     def __init__(self, kp: KeyProblem, overrides: dict[str, Any], exact: Trace) -> None:
         self._kp, self._overrides = kp, overrides
         self._exact = exact
-        self._chains: list[Trace] | None = None
+        self._rounded: dict[int, Trace | None] = {}  # decimals -> the chain, None where it failed
+
+    def _chain(self, decimals: int) -> Trace | None:
+        if decimals not in self._rounded:
+            with np.errstate(all="ignore"):
+                try:
+                    self._rounded[decimals] = self._kp.reruns.run(overrides=self._overrides, decimals=decimals)
+                except (ArithmeticError, ValueError, LstmhwError):
+                    self._rounded[decimals] = None  # this rounding makes the chain degenerate: left out
+        return self._rounded[decimals]
+
+    def rounded(self, answer: Any, written: Any, where: np.ndarray) -> Iterator[Trace]:
+        """The hand-rounded chains that could match ``answer`` by rule (c) at some element ``where``
+        (see :func:`could_match_rounded`), run as they are reached; the others are never run."""
+        for decimals in HAND_ROUNDING_DECIMALS:
+            if could_match_rounded(answer, written, where, decimals):
+                chain = self._chain(decimals)
+                if chain is not None:
+                    yield chain
 
     def _all(self) -> list[Trace]:
-        if self._chains is None:
-            chains = [self._exact]
-            with np.errstate(all="ignore"):
-                for decimals in HAND_ROUNDING_DECIMALS:
-                    try:
-                        chains.append(self._kp.reruns.run(overrides=self._overrides, decimals=decimals))
-                    except (ArithmeticError, ValueError, LstmhwError):
-                        continue
-            self._chains = chains
-        return self._chains
+        chains = [self._exact]
+        for decimals in HAND_ROUNDING_DECIMALS:
+            chain = self._chain(decimals)
+            if chain is not None:
+                chains.append(chain)
+        return chains
 
     def __bool__(self) -> bool:
         return True  # the exact chain is always there
@@ -291,6 +306,35 @@ class _EcfChains(Sequence):
         if index == 0:
             return self._exact
         return self._all()[index]
+
+
+def could_match_rounded(answer: Any, written: Any, where: np.ndarray, decimals: int) -> bool:
+    """Could rule (c) (:func:`matches_paper`) match an element of ``answer`` (where ``where``) against
+    a chain that rounds every value to ``decimals`` decimals? A necessary condition, decided
+    without running the chain.
+
+    A value rounded so lies on the grid of ``decimals`` decimals (to a float's error), unless it is
+    below 10^(1−decimals), where two significant figures take more decimals
+    (:func:`lstmhw.trace.round_value`). An answer written with more decimals than that is within
+    half a unit of its last digit of a grid point only where its extra digits are (nearly) zeros:
+    0.2174 can match no chain of 2 or 3 decimals, 0.2200 and 0.22 can. Where it cannot be told
+    (not finite, an exponent out of range, the two-figure range), the answer could match.
+    """
+    a = np.asarray(answer, dtype=float).reshape(-1)
+    w = np.broadcast_to(np.asarray(written, dtype=float).reshape(-1), a.shape) if np.size(written) in (1, a.size) else None
+    if w is None:
+        return True
+    for x, digits in zip(a[where.reshape(-1)].tolist(), w[where.reshape(-1)].tolist(), strict=True):
+        if not (math.isfinite(x) and math.isfinite(digits) and -300 <= digits <= 300):
+            return True
+        half = 0.5 * 10.0**-digits * (1 + 1e-9)  # as within_half_unit
+        if abs(x) <= 1.01 * 10.0 ** (1 - decimals) + half:  # a two-figure value could be near
+            return True
+        scaled = x * 10.0**decimals
+        off_grid = abs(scaled - round(scaled)) / 10.0**decimals
+        if off_grid <= half * (1 + 1e-6) + 1e-12 * max(1.0, abs(x)):  # generous: float error, never a miss
+            return True
+    return False
 
 
 def trivial(value: Any, trace: Trace) -> bool:
@@ -323,7 +367,7 @@ def _verdict_after_ecf(
     value: Any,
     ok_key: np.ndarray,
     overrides: dict[str, Any],
-    ecf_chains: list[Trace],
+    ecf_chains: _EcfChains | list[Trace],
     decimals: Any = None,
     max_points: float | None = None,
 ) -> tuple[QuantityResult, np.ndarray]:
@@ -349,10 +393,13 @@ def _verdict_after_ecf(
         if upstream and not carried_trivial and not trivial(value, kp.trace):
             ok_ecf |= matches_exact(value, decimals, ecf_chains[0][q].own, tol)
             # Rule (c) can only add elements: not needed without written decimals (it matches
-            # nothing then) or once every element is right (the chains are run only if needed).
+            # nothing then) or once every element is right; and only the roundings that could
+            # match are run (an answer written to 4 decimals needs no chain of 2).
             if decimals is not None and not (ok_ecf | ok_key).all():
-                for trace in ecf_chains[1:]:
+                for trace in ecf_chains.rounded(value, decimals, ~(ok_ecf | ok_key)):
                     ok_ecf |= matches_paper(value, decimals, trace[q].own)
+                    if (ok_ecf | ok_key).all():
+                        break
             ok_ecf &= ~ok_key
             if ok_ecf.any():
                 used = {name: _plain(overrides[name]) for name in upstream}
