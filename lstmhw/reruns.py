@@ -73,6 +73,16 @@ class PlannedStep:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """The steps a substitution reaches, in the solver's order, and which of them a mistaken re-run
+    takes from the plain one as they are (their Step read from it when first asked for)."""
+
+    steps: list[PlannedStep]  # every step reached
+    own: list[PlannedStep]  # with the plain re-run at hand: the steps computed (or noted) here
+    shared: dict[str, bool]  # with it: the others, by name -> their text is the plain one's (alike)
+
+
+@dataclass(frozen=True)
 class Touch:
     """What a mistaken base shares with the plain one, found once per ops and decimals."""
 
@@ -93,7 +103,7 @@ class Reruns:
         self._memo: OrderedDict[Any, tuple[Trace | _Failed, int]] = OrderedDict()
         self._held = 0  # bytes, roughly, held by the remembered re-runs
         self._bases: dict[tuple[Any, int | None], Trace | _Failed] = {}
-        self._plans: dict[tuple[Any, int | None, frozenset[str]], list[PlannedStep]] = {}
+        self._plans: dict[tuple[Any, int | None, frozenset[str]], Plan] = {}
         self._touch: dict[tuple[Any, int | None], Touch | None] = {}
         self._sizes: dict[tuple[Any, int | None], int] = {}  # a base's key -> _size of a re-run from it
         self._last_fingerprint: tuple[dict[str, Value], tuple[int, ...], tuple | None] | None = None
@@ -163,7 +173,7 @@ class Reruns:
                 self._bases[key] = _Failed(exc)
         return self._bases[key]
 
-    def _plan(self, base: Trace, names: frozenset[str], ops: Any, decimals: int | None) -> list[PlannedStep]:
+    def _plan(self, base: Trace, names: frozenset[str], ops: Any, decimals: int | None) -> Plan:
         """Every step a substitution of ``names`` reaches, in the solver's order: the walk over
         declared edges, the same for every student who answered the same quantities.
 
@@ -172,8 +182,8 @@ class Reruns:
         reached by the substitution and equal in both bases.
         """
         key = (ops, decimals, names)
-        plan = self._plans.get(key)
-        if plan is None:
+        found = self._plans.get(key)
+        if found is None:
             plan = []
             changed: set[str] = set()
             shared: set[str] = set()
@@ -192,9 +202,13 @@ class Reruns:
                 how = (1 if name in touch.alike else 2) if same else 0
                 plan.append(PlannedStep(name, step, dirty, name in names, how))
                 changed.add(name)
-            self._plans[key] = plan
+            # A shared step whose note is a function of its value, in text of its own, is noted
+            # here (a note that fails fails this re-run): it stays in the loop.
+            taken = {p.name: p.shared == 1 for p in plan if p.shared and (p.shared == 1 or p.step.describe is None)}
+            found = Plan(plan, [p for p in plan if p.name not in taken], taken)
+            self._plans[key] = found
             self._sizes.setdefault((ops, decimals), _size(base))
-        return plan
+        return found
 
     def _touched(self, ops: Any, decimals: int | None) -> Touch | None:
         """What the base with the mistaken ``ops`` shares with the plain base; None if not known."""
@@ -212,12 +226,17 @@ class Reruns:
         step downstream of them recomputed, or taken from ``reference`` (the same substitution
         without the mistake) where the mistake cannot matter."""
         changed: dict[str, tuple[Step, Value, Value, str | None]] = {}  # name -> (base step, value, own, note)
-        values: dict[str, Value] = {}  # the value of every changed step, for the steps after it
         base_steps = base.steps
+        plan = self._plan(base, frozenset(overrides), ops, decimals)
+        if reference is not None:  # the shared steps are the plain re-run's: their values are its
+            todo, taken = plan.own, plan.shared
+            values = {name: reference.value(name) for name in taken}  # the value of every changed step
+        else:
+            todo, taken, values = plan.steps, {}, {}
         paper = paper_ops(self.module, ops, decimals)  # what the base was run with (lstmhw.solvers.run)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                for planned in self._plan(base, frozenset(overrides), ops, decimals):
+                for planned in todo:
                     name, step = planned.name, planned.step
                     if planned.shared and reference is not None:
                         value, own = reference.value(name), reference[name].own
@@ -239,7 +258,7 @@ class Reruns:
                     values[name] = value
         except LstmhwError as exc:
             raise exc.located(file=getattr(self.problem, "file", None) or None) from None
-        return Substituted(base, changed)
+        return Substituted(base, changed, reference, taken)
 
 
 class Substituted(Trace):
@@ -247,14 +266,24 @@ class Substituted(Trace):
 
     Only the changed steps' values are computed; their :class:`Step` objects are made when first
     read (grading reads two or three steps of a re-run), and ``steps`` in full only if asked for.
-    Otherwise a :class:`Trace` like any other.
+    A mistaken re-run's steps the mistake cannot touch are the plain re-run's (``reference``,
+    ``taken``: name -> the Step as it is there, or its values in this base's text). Otherwise a
+    :class:`Trace` like any other.
     """
 
-    def __init__(self, base: Trace, changed: dict[str, tuple[Step, Value, Value, str | None]]) -> None:
+    def __init__(
+        self,
+        base: Trace,
+        changed: dict[str, tuple[Step, Value, Value, str | None]],
+        reference: Trace | None = None,
+        taken: dict[str, bool] | None = None,
+    ) -> None:
         # No Trace.__init__: ``steps`` is this class's property, made from base and changed.
         self.__dict__.update(problem_id=base.problem_id, solver=base.solver, title=base.title, asked=base.asked)
         self._base = base.steps
         self._changed = changed
+        self._reference = reference
+        self._taken = taken or {}
         self._made: dict[str, Step] = {}
         self._all: dict[str, Step] | None = None
 
@@ -270,7 +299,13 @@ class Substituted(Trace):
             return found
         entry = self._changed.get(name)
         if entry is None:
-            return self._base[name]
+            alike = self._taken.get(name)
+            if alike is None:
+                return self._base[name]
+            plain = self._reference[name]  # type: ignore[index]
+            if alike:
+                return plain
+            entry = (self._base[name], plain.value, plain.own, None)
         step, value, own, note = entry
         new = object.__new__(Step)  # dataclasses.replace, for a tenth of its cost
         fields = new.__dict__
@@ -284,7 +319,11 @@ class Substituted(Trace):
 
     def value(self, name: str) -> Value:
         entry = self._changed.get(name)
-        return entry[1] if entry is not None else self._base[name].value
+        if entry is not None:
+            return entry[1]
+        if name in self._taken:
+            return self._reference.value(name)  # type: ignore[union-attr]
+        return self._base[name].value
 
     def __contains__(self, name: object) -> bool:
         return name in self._base
