@@ -212,3 +212,34 @@ def test_reduce_squares_same_as_np_sum(errstate):
                 if old != new:
                     differences.append((squares, reduction, old, new))
     assert not differences, differences[:5]
+
+
+# ----------------------------------------------------------------------------- diagnosis screen
+def test_screen_one_number_same_as_numpy():
+    """``_Screen.matches`` of a one-number quantity takes plain floats; ``_all_at_once`` (NumPy, every
+    candidate at once) is the path it replaces, and must give the same matches: the same candidates,
+    in the same order, the same elements, the same coarse flag. Answers are drawn near the candidates
+    (reproduced by the tolerance, by the decimals written, at one significant figure) and far."""
+    from lstmhw.grading.diagnosis import _screen
+    from lstmhw.grading.records import Candidate
+    from lstmhw.problem import Tolerance
+
+    rng = random.Random(11)
+    seen = {"reproduced": 0, "coarse": 0, "none": 0}
+    for _ in range(3000):
+        key = rng.choice([1, -1]) * 10 ** rng.uniform(-4, 1)
+        values = [key * rng.choice([0, 1, -1, 10, 0.1, 1 + rng.uniform(-0.05, 0.05)]) + rng.choice([0, rng.uniform(-1, 1)]) for _ in range(8)]
+        candidates = [Candidate(f"m{n}", "", np.array([v]) if n % 2 else v, n % 3 != 0) for n, v in enumerate(values)]
+        tol = Tolerance(rtol=rng.choice([0.01, 0.001]), atol=rng.choice([0.0, 1e-3]))
+        screen = _screen(candidates, np.array([key]), tol)
+        target = rng.choice(values + [key, 0.0])
+        written = rng.choice([None, float(rng.randint(0, 6)), math.nan])
+        answer = round(target, int(written)) if written is not None and math.isfinite(written) else target * (1 + rng.uniform(-0.02, 0.02))
+        decimals = None if written is None else rng.choice([written, np.array([written])])
+        value = rng.choice([answer, np.array([answer])])
+        wrong = np.array([rng.random() < 0.9])
+        fast = [(m.candidate.mistake_id, m.where.tolist(), m.coarse) for m in screen.matches(value, wrong, tol, decimals, np.array([key]))]
+        slow = [(m.candidate.mistake_id, m.where.tolist(), m.coarse) for m in screen._all_at_once(value, wrong, tol, decimals, np.array([key]))]
+        assert fast == slow, (value, decimals, key, values, tol)
+        seen["none" if not slow else "coarse" if any(c for *_, c in slow) else "reproduced"] += 1
+    assert min(seen.values()) > 50, seen  # every kind of outcome was reached

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,7 @@ class _Screen:
     candidates: list[Candidate]
     values: np.ndarray
     differs: np.ndarray
+    _floats: list[float] | None = None  # values[:, 0] as floats, for one-number quantities
 
     @staticmethod
     def joined(screens: list[_Screen]) -> _Screen:
@@ -216,7 +218,17 @@ class _Screen:
         self, value: Any, wrong: np.ndarray, tol: Tolerance, decimals: Any = None, key: np.ndarray | None = None
     ) -> Iterator[Match]:
         if not self.candidates:
-            return
+            return iter(())
+        if self.values.shape[1] == 1:
+            one = self._one_number(value, wrong, tol, decimals, key)
+            if one is not None:
+                return iter(one)
+        return self._all_at_once(value, wrong, tol, decimals, key)
+
+    def _all_at_once(
+        self, value: Any, wrong: np.ndarray, tol: Tolerance, decimals: Any = None, key: np.ndarray | None = None
+    ) -> Iterator[Match]:
+        """:meth:`matches` in NumPy, every candidate and element at once."""
         # matches_exact(value, decimals, candidate) for every candidate at once: rule (a), within the
         # tolerance, or (b), the candidate rounded to the decimals written (two figures of it shown).
         a = np.asarray(value, dtype=float).reshape(1, -1)
@@ -237,6 +249,45 @@ class _Screen:
         where = (reproduced | coarse) & ~(slip & (a == 0)) & self.differs & wrong.reshape(1, -1)
         for row in np.flatnonzero(where.any(axis=1)):
             yield Match(self.candidates[row], where[row], bool(not (reproduced[row] & where[row]).any()))
+
+    def _one_number(
+        self, value: Any, wrong: np.ndarray, tol: Tolerance, decimals: Any, key: np.ndarray | None
+    ) -> list[Match] | None:
+        """:meth:`matches` for a quantity of one number, in plain floats (the same comparisons, a
+        candidate at a time: the NumPy path's fixed cost is most of its time on one number); None
+        where the NumPy path must decide (precision out of range)."""
+        a, d = _one_number(value), (_one_number(decimals) if decimals is not None else None)
+        if a is None or (decimals is not None and d is None):
+            return None
+        if not wrong.reshape(-1)[0]:
+            return []
+        half = None  # half a unit of the last written digit, where it is known
+        if d is not None and math.isfinite(d):
+            if not -300 <= d <= 300:
+                return None
+            half = 0.5 * 10.0**-d * (1 + 1e-9)  # as _half_unit
+        k = None if key is None else float(key.reshape(-1)[0])
+        # An answer written to one significant figure that the key itself does not round to (coarse).
+        one_figure = (
+            half is not None and k is not None and not (a != 0 and d >= 1 - math.floor(math.log10(abs(a)))) and abs(a - k) > half
+        )
+        found = []
+        for candidate, v, differs in zip(self.candidates, self._column(), self.differs[:, 0].tolist(), strict=True):
+            if not differs or (a == 0 and not candidate.specific):
+                continue
+            reproduced = abs(a - v) <= tol.atol + tol.rtol * abs(v)  # within (v is finite: screened)
+            near = half is not None and abs(a - v) <= half
+            if near and not reproduced:
+                reproduced = v != 0 and d >= 1 - math.floor(math.log10(abs(v)))  # rule (b): two figures of v shown
+            if reproduced or (near and one_figure):
+                found.append(Match(candidate, np.array([True]), not reproduced))
+        return found
+
+    def _column(self) -> list[float]:
+        """The candidates' values as floats (one-number quantities), made once per screen."""
+        if self._floats is None:
+            self._floats = self.values[:, 0].tolist()
+        return self._floats
 
 
 def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Screen | None:
