@@ -56,6 +56,7 @@ from lstmhw.grading.verdicts import (
     _ecf_chains,
     _grade_transposed,
     _plain,
+    _upstream_answers,
     _verdict_after_ecf,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
@@ -162,6 +163,19 @@ class KeyProblem:
 
     @cached_property
     def _ancestors(self) -> dict[str, frozenset[str]]:
+        return {}
+
+    def upstream(self, name: str, given: frozenset[str]) -> tuple[str, ...]:
+        """The steps among ``given`` (the student's values) that ``name`` is computed from, in the
+        solution's order (:func:`_upstream_answers`; remembered per key: every re-run of this problem
+        has the key's steps and edges, whatever the values)."""
+        found = self._upstream.get((name, given))
+        if found is None:
+            found = self._upstream[name, given] = tuple(_upstream_answers(self.trace, name, given))
+        return found
+
+    @cached_property
+    def _upstream(self) -> dict[tuple[str, frozenset[str]], tuple[str, ...]]:
         return {}
 
 

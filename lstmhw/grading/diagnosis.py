@@ -26,7 +26,6 @@ from lstmhw.grading.verdicts import (
     _figures_shown,
     _half_unit,
     _one_number,
-    _upstream_answers,
     matches_exact,
     within,
     within_half_unit,
@@ -72,7 +71,7 @@ def _mistaken_from_own_values(kp: KeyProblem, overrides: dict[str, Any]) -> list
 
 def _from_own_values(kp: KeyProblem, q: str, overrides: dict[str, Any]) -> bool:
     """Does ``q`` follow from the student's own answers to earlier quantities (so re-runs from them can differ)?"""
-    return bool(_upstream_answers(kp.trace, q, {name: v for name, v in overrides.items() if name != q}))
+    return bool(kp.upstream(q, frozenset(overrides)))  # (q is never among its own upstream)
 
 
 def _candidates(kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any], own: OwnChains) -> list[Candidate]:

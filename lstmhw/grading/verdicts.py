@@ -383,7 +383,7 @@ def _verdict_after_ecf(
     ok_ecf = np.zeros_like(ok_key)
     used: dict[str, Any] = {}
     if ecf_chains:
-        upstream = _upstream_answers(ecf_chains[0], q, overrides)
+        upstream = kp.upstream(q, frozenset(overrides))
         # An ECF answer follows from values the student gave: not from zeros or a copied given
         # (one of those among its sources, where it is not the key's own value, is enough to refuse).
         carried_trivial = any(
