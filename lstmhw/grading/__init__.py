@@ -41,7 +41,7 @@ import numpy as np
 
 from lstmhw.errors import LstmhwError, closest
 from lstmhw.grading.names import MatchedAnswers, StepNames, match_answers, match_names, plain_name
-from lstmhw.grading.records import MistakenChain, PatchedOps, QuantityResult, SubmissionResult, WorkingResult
+from lstmhw.grading.records import QuantityResult, SubmissionResult, WorkingResult
 from lstmhw.grading.verdicts import (
     CORRECT,
     HAND_ROUNDING_DECIMALS,
@@ -66,6 +66,7 @@ from lstmhw.trace import Trace
 if TYPE_CHECKING:
     # Imported where used: an answer right against the key needs no diagnosis, re-run or
     # working (`grade KEY ONE.yaml` of a right submission: start-up, issue 18).
+    from lstmhw.grading.candidates import MistakenChain, PatchedOps
     from lstmhw.grading.diagnosis import _Screen
     from lstmhw.reruns import Reruns
 
@@ -111,11 +112,15 @@ class KeyProblem:
     @cached_property
     def mistaken(self) -> list[MistakenChain]:
         """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
+        from lstmhw.grading.candidates import MistakenChain
+
         return [MistakenChain(mistake_id, message, trace) for mistake_id, message, trace in mistake_traces(self.problem)]
 
     @cached_property
     def patched(self) -> list[PatchedOps]:
         """The ops with each mistake that applies patched in: made once per key."""
+        from lstmhw.grading.candidates import PatchedOps
+
         return [PatchedOps(mistake_id, variant.message, ops) for mistake_id, variant, ops in patched_ops(self.problem.solver)]
 
     @cached_property
