@@ -14,15 +14,18 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmhw.errors import LstmhwError
 from lstmhw.files import load_problems
 from lstmhw.grading import Key, Options, SubmissionResult, grade_submission
 from lstmhw.limits import MAX_FILES_PER_RUN
-from lstmhw.output import atomic_stream, write_atomic
-from lstmhw.roster import Roster, RosterEntry, read_roster
 from lstmhw.submission import Submission, read_submission
+
+if TYPE_CHECKING:
+    # Imported where used: a roster (its csv reader) and --out's atomic writes (tempfile) are
+    # not on the path of `grade KEY ONE.yaml` (a shell loop per student: start-up, issue 18).
+    from lstmhw.roster import Roster, RosterEntry
 
 
 @dataclass
@@ -147,7 +150,11 @@ def grade_files(
     from the summary returned. ``--out`` is still atomic: the report goes to a temporary file that
     replaces ``--out`` only once it is complete."""
     key = Key(load_problems([key_path]), Options(rtol=rtol, atol=atol))
-    roster = read_roster(report.roster) if report.roster else None
+    roster = None
+    if report.roster:
+        from lstmhw.roster import read_roster
+
+        roster = read_roster(report.roster)
     files = submission_files(paths)
     summary = BatchSummary()
     if report.fmt == "gradescope" and not report.out_dir:
@@ -157,6 +164,8 @@ def grade_files(
         _count(summary, row)
         text = _gradescope(row, report)
         if report.out:
+            from lstmhw.output import write_atomic
+
             write_atomic(report.out, text)
         else:
             sys.stdout.write(text)
@@ -170,6 +179,8 @@ def grade_files(
                 folders.write(row, _gradescope(row, report))
         return summary
     if report.out:
+        from lstmhw.output import atomic_stream
+
         with atomic_stream(report.out) as stream:
             _write_report(key_path, key, files, roster, report, stream, summary, to_file=True)
     else:
@@ -278,6 +289,8 @@ class GradescopeFolders:
         return folder
 
     def _write(self, name: str, text: str) -> None:
+        from lstmhw.output import write_atomic
+
         write_atomic(os.path.join(self._folder(name), "results.json"), text)
 
     def _move(self, old: str, new: str) -> None:

@@ -80,13 +80,13 @@ def flag_of(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
-_MISSING_KEY = re.compile(r"missing key '([^']+)'")
+_MISSING_KEY = r"missing key '([^']+)'"  # compiled on first use (re's cache): only flags' errors read it
 
 
 def _name_the_flag(error: LstmhwError, flagged: set[str], only_flags: bool) -> LstmhwError:
     """``error`` with the flag in place of the key path, where a flag gave that value."""
     path = error.path
-    missing = _MISSING_KEY.fullmatch(error.message)
+    missing = re.fullmatch(_MISSING_KEY, error.message)
     if only_flags and missing and not path:
         flag = flag_of(missing.group(1))
         return LstmhwError(f"{flag} is missing, expected a value for it (see --help)")

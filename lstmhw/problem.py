@@ -285,6 +285,8 @@ def fit(array: Any, rows: int, cols: int | None) -> Any:
 
 @dataclass
 class Tolerance:
+    """An answer is right within ``atol + rtol·|key|`` of the key, element by element."""
+
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
 

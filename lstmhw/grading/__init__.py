@@ -36,14 +36,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstmhw.errors import LstmhwError, closest
-from lstmhw.grading.diagnosis import OwnChains, Suspect, _diagnose, _from_own_values, _Screen, agrees
 from lstmhw.grading.names import MatchedAnswers, StepNames, match_answers, match_names, plain_name
-from lstmhw.grading.records import MistakenChain, PatchedOps, QuantityResult, SubmissionResult, WorkingResult
+from lstmhw.grading.records import QuantityResult, SubmissionResult, WorkingResult
 from lstmhw.grading.verdicts import (
     CORRECT,
     HAND_ROUNDING_DECIMALS,
@@ -60,13 +59,18 @@ from lstmhw.grading.verdicts import (
     _verdict_after_ecf,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
-from lstmhw.grading.working import charge_once
 from lstmhw.mistakes import mistake_traces, patched_ops
 from lstmhw.problem import Problem, Tolerance
-from lstmhw.reruns import Reruns
 from lstmhw.solvers import run, solver_module
 from lstmhw.submission import AnsweredTwice, Submission, claim_reason, written_decimals
 from lstmhw.trace import Trace
+
+if TYPE_CHECKING:
+    # Imported where used: an answer right against the key needs no diagnosis, re-run or
+    # working (`grade KEY ONE.yaml` of a right submission: start-up, issue 18).
+    from lstmhw.grading.candidates import MistakenChain, PatchedOps
+    from lstmhw.grading.diagnosis import _Screen
+    from lstmhw.reruns import Reruns
 
 __all__ = [
     "Key", "KeyProblem", "MatchedAnswers", "Options", "ProblemGrade", "QuantityResult", "SubmissionResult", "WorkingResult",
@@ -110,11 +114,15 @@ class KeyProblem:
     @cached_property
     def mistaken(self) -> list[MistakenChain]:
         """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
+        from lstmhw.grading.candidates import MistakenChain
+
         return [MistakenChain(mistake_id, message, trace) for mistake_id, message, trace in mistake_traces(self.problem)]
 
     @cached_property
     def patched(self) -> list[PatchedOps]:
         """The ops with each mistake that applies patched in: made once per key."""
+        from lstmhw.grading.candidates import PatchedOps
+
         return [PatchedOps(mistake_id, variant.message, ops) for mistake_id, variant, ops in patched_ops(self.problem.solver)]
 
     @cached_property
@@ -132,6 +140,8 @@ class KeyProblem:
     @cached_property
     def reruns(self) -> Reruns:
         """The solver re-run from students' own values: remembered across students, incremental."""
+        from lstmhw.reruns import Reruns
+
         return Reruns(self.problem)
 
     def expected(self, quantity: str) -> Any:
@@ -407,6 +417,8 @@ def _grade_problem(
         result.explanation = answers.explanations.get(result.quantity)
     if not working:
         return ProblemGrade(results)
+    from lstmhw.grading.working import charge_once
+
     first_wrong = charge_once(kp, results, steps, answers, problem.ecf_credit)
     return ProblemGrade(results, WorkingResult(steps, first_wrong))
 
@@ -478,6 +490,8 @@ def _settle(
     with_working: bool = False,
 ) -> None:
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
+    from lstmhw.grading.diagnosis import OwnChains, Suspect, _diagnose, agrees
+
     ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
     own = OwnChains(kp, overrides)
     coarse: dict[str, dict[str, Any]] = {}
@@ -514,6 +528,8 @@ def _settle(
 
 def _own_value(kp: KeyProblem, q: str, overrides: dict[str, Any], ecf_chains: list[Trace]) -> Any:
     """What ``q`` is from the student's own earlier values (None when none of them feeds it)."""
+    from lstmhw.grading.diagnosis import _from_own_values
+
     if not ecf_chains or not _from_own_values(kp, q, overrides):
         return None
     return ecf_chains[0][q].own

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstmhw.errors import LstmhwError
-from lstmhw.grading.records import Candidate, Match, MistakenChain, QuantityResult
+from lstmhw.grading.candidates import Candidate, Match, MistakenChain
+from lstmhw.grading.records import QuantityResult
 from lstmhw.grading.verdicts import (
     _close,
     _figures_shown,

@@ -1,25 +1,21 @@
-"""The records grading hands around.
+"""The records grading hands around: :class:`SubmissionResult`, :class:`QuantityResult` and
+:class:`WorkingResult`, what grading found, as the reports (:mod:`lstmhw.render.report`) show it.
 
-- :class:`SubmissionResult` and :class:`QuantityResult`: what grading found, as the
-  reports (:mod:`lstmhw.render.report`) show it;
-- :class:`MistakenChain`, :class:`PatchedOps`, :class:`Candidate` and :class:`Match`:
-  what the diagnosis passes between its steps, named instead of positional tuples.
-  They are made in the diagnosis loops, so they are slotted (cheaper to make and read).
+What the diagnosis passes between its steps is in :mod:`lstmhw.grading.candidates`: a
+submission right against the key never makes one, nor pays for creating their classes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from lstmhw.trace import Trace
+from typing import Any
 
 
 @dataclass
 class QuantityResult:
+    """One asked quantity (or a step of the working) as graded: its verdict, the answer and
+    the key's value, the points, and what explains the verdict."""
+
     # Not slotted: grading's memo copies a result field by field through its __dict__.
     quantity: str
     verdict: str
@@ -48,6 +44,8 @@ class WorkingResult:
 
 @dataclass
 class SubmissionResult:
+    """One submission as graded (a report row): every problem's results, or why there are none."""
+
     student: str
     file: str
     status: str  # "graded" | "error"
@@ -62,43 +60,3 @@ class SubmissionResult:
 
     def problem_score(self, problem_id: str) -> float:
         return sum(r.points for r in self.problems.get(problem_id, {}).values())
-
-
-@dataclass(slots=True)
-class MistakenChain:
-    """A problem's whole chain re-run with one catalogued mistake."""
-
-    mistake_id: str
-    message: str
-    trace: Trace
-
-
-@dataclass(slots=True)
-class PatchedOps:
-    """A solver's operations with one catalogued mistake patched in, to re-run from a student's values."""
-
-    mistake_id: str
-    message: str
-    ops: Any
-
-
-@dataclass(slots=True)
-class Candidate:
-    """A value some known mistake gives for a quantity: what a wrong answer is compared with."""
-
-    mistake_id: str
-    message: str
-    value: Any
-    specific: bool  # from this problem's own chain (a catalogued mistake), not a generic slip (sign, decimal point)
-    own: bool = False  # re-run from the student's own earlier values, not the whole chain from the givens
-
-
-@dataclass(slots=True)
-class Match:
-    """A candidate that reproduces some of a wrong answer's elements."""
-
-    candidate: Candidate
-    where: np.ndarray  # flat booleans: the wrong elements it reproduces
-    # only at the answer's own coarse precision (one significant figure written): named only if no
-    # other mistake matches too (see lstmhw.grading.diagnosis)
-    coarse: bool = False

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from lstmhw.grading import SubmissionResult
-from lstmhw.render.json import ListWriter, dumps
-from lstmhw.render.values import value_text
 
+# lstmhw.render.json (and the json module) and lstmhw.render.values are imported by the
+# writers that use them: `grade KEY ONE.yaml --format csv` needs neither (start-up, issue 18).
 if TYPE_CHECKING:
     from lstmhw.batch import Row
 
@@ -91,6 +91,8 @@ class JsonReport:
     """``--format json``: one document, written a submission at a time (the same bytes as :func:`dumps`)."""
 
     def __init__(self, stream: IO[str]) -> None:
+        from lstmhw.render.json import ListWriter
+
         self._stream = stream
         self._list = ListWriter(stream.write, "submissions")
 
@@ -216,6 +218,8 @@ def _short(value: Any, digits: int) -> str:
 
     import numpy as np
 
+    from lstmhw.render.values import value_text
+
     if isinstance(value, list):
         try:
             array = np.asarray(value, dtype=float)
@@ -296,6 +300,8 @@ def render_gradescope(
             "tests": tests,
         }
     )
+    from lstmhw.render.json import dumps
+
     return dumps(data)
 
 
