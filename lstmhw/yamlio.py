@@ -98,17 +98,23 @@ def parse_number(text: str) -> float | int | None:
     return value
 
 
+def _plain_number(text: str) -> int | float | None:
+    """A plain (untagged, unquoted) scalar that YAML 1.1 reads as a decimal int or a finite float
+    and :func:`parse_number` reads the same way, without the resolver; None for anything else
+    (1.0e+999 takes :func:`_scalar`'s long way and is refused there)."""
+    if _PLAIN_INT.fullmatch(text):
+        return int(text)
+    if _PLAIN_FLOAT.fullmatch(text):
+        value = float(text)
+        if value - value == 0:  # finite
+            return value
+    return None
+
+
 def _scalar(loader: Any, event: Any, doc: Document, path: Any) -> Any:
     """The value of a scalar event; ``path()`` gives its key path for an error."""
     tag = event.tag
     text = event.value
-    if tag is None and event.implicit[0]:
-        if _PLAIN_INT.fullmatch(text):
-            return int(text)
-        if _PLAIN_FLOAT.fullmatch(text):
-            value = float(text)
-            if value - value == 0:  # finite (1.0e+999 takes the long way and is refused)
-                return value
     import yaml
 
     if tag in (None, "!"):
@@ -207,7 +213,7 @@ def _build(loader: Any, doc: Document) -> Document:
     import yaml
 
     # A frame per open collection: [container, path, pending key or None, expanded size, anchor,
-    # start line, the line doc.line(path) gives (a mapping value's is its key's)]
+    # start line, the line doc.line(path) gives (a mapping value's is its key's), is it a list]
     stack: list[list[Any]] = []
     anchors: dict[str, tuple[Any, int]] = {}
     open_anchors: set[str] = set()
@@ -226,12 +232,12 @@ def _build(loader: Any, doc: Document) -> Document:
         frame = stack[-1]
         container, path = frame[0], frame[1]
         frame[3] += size
-        if isinstance(container, list):
+        if frame[7]:  # a list
             if line != frame[6]:  # else doc.line() finds this item's line from the list's (saves memory)
                 doc.lines.setdefault(path + (len(container),), line)
             container.append(value)
         elif frame[2] is None:  # this value is a key
-            key = _key_text(value, doc, path, line)
+            key = value if type(value) is str else _key_text(value, doc, path, line)
             if key in container and doc.duplicates is not None:
                 doc.duplicates.setdefault(path + (key,), [(container[key], doc.lines.get(path + (key,)))])
                 frame[2] = _Again(key, line)
@@ -258,21 +264,41 @@ def _build(loader: Any, doc: Document) -> Document:
     def child_path() -> Path:
         if not stack:
             return ()
-        container, path, key = stack[-1][0], stack[-1][1], stack[-1][2]
+        frame = stack[-1]
+        container, path, key = frame[0], frame[1], frame[2]
         if type(key) is _Again:
             key = key.key  # the texts and lines of a value written again are kept under its real path
-        if isinstance(container, list):
+        if frame[7]:  # a list
             return path + (len(container),)
         return path + (key,) if key is not None else path
 
+    get_event, kinds = loader.get_event, _event_kinds()
     while True:
-        event = loader.get_event()
-        if event is None or isinstance(event, yaml.StreamEndEvent):
+        event = get_event()
+        if event is None:
             break
-        line = event.start_mark.line + 1 if event.start_mark else None
-        if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
+        kind = kinds.get(type(event)) or _kind_of(event)
+        if kind is _STREAM_END:
+            break
+        if kind is _SKIPPED:
             continue
-        if isinstance(event, yaml.DocumentStartEvent):
+        mark = event.start_mark
+        line = mark.line + 1 if mark else None
+        if kind is _SCALAR:  # the commonest event: first
+            total += 1
+            if total > MAX_YAML_NODES:
+                raise _too_big(doc, child_path(), line)
+            text = event.value
+            value = _plain_number(text) if event.tag is None and event.implicit[0] else None
+            if value is None:
+                value = _scalar(loader, event, doc, child_path)
+            if texts is not None and type(value) in (int, float):
+                texts[child_path()] = text
+            if event.anchor:
+                anchors[event.anchor] = (value, 1)
+            place(value, 1, line)
+            continue
+        if kind is _DOCUMENT_START:
             documents += 1
             if documents > 1:
                 raise LstmhwError(
@@ -281,7 +307,7 @@ def _build(loader: Any, doc: Document) -> Document:
                     line=line,
                 )
             continue
-        if isinstance(event, yaml.AliasEvent):
+        if kind is _ALIAS:
             if event.anchor in open_anchors:
                 raise doc.error(child_path(), f"alias *{event.anchor} refers to itself, expected a finite document")
             if event.anchor not in anchors:
@@ -295,14 +321,7 @@ def _build(loader: Any, doc: Document) -> Document:
         total += 1
         if total > MAX_YAML_NODES:
             raise _too_big(doc, child_path(), line)
-        if isinstance(event, yaml.ScalarEvent):
-            value = _scalar(loader, event, doc, child_path)
-            if texts is not None and type(value) in (int, float):
-                texts[child_path()] = event.value
-            if event.anchor:
-                anchors[event.anchor] = (value, 1)
-            place(value, 1, line)
-        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+        if kind is _COLLECTION_START:
             if event.tag not in _COLLECTION_TAGS:
                 raise doc.error(
                     child_path(),
@@ -310,7 +329,8 @@ def _build(loader: Any, doc: Document) -> Document:
                 )
             if len(stack) >= MAX_YAML_DEPTH:
                 raise doc.error(child_path(), f"nesting deeper than {MAX_YAML_DEPTH} levels, expected at most {MAX_YAML_DEPTH}")
-            container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+            is_list = isinstance(event, yaml.SequenceStartEvent)
+            container: Any = [] if is_list else {}
             again = stack[-1][2] if stack else None
             if (
                 type(again) is _Again and isinstance(event, yaml.MappingStartEvent) and stack[-1][1] == ("answers",)
@@ -324,16 +344,50 @@ def _build(loader: Any, doc: Document) -> Document:
             if event.anchor:
                 open_anchors.add(event.anchor)
             path = child_path()
-            in_mapping = bool(stack) and isinstance(stack[-1][0], dict)
-            stack.append([container, path, None, 1, event.anchor, line, doc.lines.get(path, line) if in_mapping else line])
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            container, _path, _key, size, anchor, start_line, _line = stack.pop()
+            in_mapping = bool(stack) and not stack[-1][7]
+            shown_line = doc.lines.get(path, line) if in_mapping else line
+            stack.append([container, path, None, 1, event.anchor, line, shown_line, is_list])
+        elif kind is _COLLECTION_END:
+            container, _path, _key, size, anchor, start_line, _line, _is_list = stack.pop()
             if anchor:
                 open_anchors.discard(anchor)
                 anchors[anchor] = (container, size)
             place(container, size, start_line)
     doc.data = root
     return doc
+
+
+# What _build does with each kind of parser event (the classes libyaml's and PyYAML's parsers make).
+_SCALAR, _COLLECTION_START, _COLLECTION_END, _ALIAS, _DOCUMENT_START, _SKIPPED, _STREAM_END = (
+    "scalar", "start", "end", "alias", "document", "skipped", "stream end"
+)
+
+
+_EVENT_KINDS: dict[type, str] = {}  # filled on first use (importing lstmhw.yamlio imports no yaml)
+
+
+def _event_kinds() -> dict[type, str]:
+    if not _EVENT_KINDS:
+        from yaml import events
+
+        _EVENT_KINDS.update({
+            events.ScalarEvent: _SCALAR,
+            events.SequenceStartEvent: _COLLECTION_START, events.MappingStartEvent: _COLLECTION_START,
+            events.SequenceEndEvent: _COLLECTION_END, events.MappingEndEvent: _COLLECTION_END,
+            events.AliasEvent: _ALIAS,
+            events.DocumentStartEvent: _DOCUMENT_START,
+            events.StreamStartEvent: _SKIPPED, events.DocumentEndEvent: _SKIPPED,
+            events.StreamEndEvent: _STREAM_END,
+        })
+    return _EVENT_KINDS
+
+
+def _kind_of(event: Any) -> str:
+    """The kind of an event whose class is not one of _event_kinds' own (a subclass)."""
+    for cls, kind in _event_kinds().items():
+        if isinstance(event, cls):
+            return kind
+    raise TypeError(f"unexpected YAML event {event!r}")
 
 
 @dataclass
