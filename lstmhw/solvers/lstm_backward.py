@@ -91,17 +91,14 @@ def _sigmoid_derivative_as_sigmoid(value: Any) -> Any:
     return np.asarray(value, dtype=float)
 
 
+def _not_carried(mistake_id: str, step: str, term: str, gradient: str, **patch: Any) -> Mistake:
+    """``step`` without ``term``, the cell or hidden ``gradient`` that step t+1 carries back."""
+    return one(mistake_id, f"{step} without {term}: the {gradient} gradient carried back from the next step is missing", **patch)
+
+
 BACKWARD_MISTAKES: tuple[Mistake, ...] = (
-    one(
-        "cell-gradient-not-carried",
-        "dc[t] without dc[t+1]⊙f[t+1]: the cell gradient carried back from the next step is missing",
-        cell_carry=_no_cell_carry,
-    ),
-    one(
-        "hidden-gradient-not-carried",
-        "dh[t] without Σ_g U_gᵀ·dz_g[t+1]: the hidden gradient carried back from the next step is missing",
-        hidden_carry=_no_hidden_carry,
-    ),
+    _not_carried("cell-gradient-not-carried", "dc[t]", "dc[t+1]⊙f[t+1]", "cell", cell_carry=_no_cell_carry),
+    _not_carried("hidden-gradient-not-carried", "dh[t]", "Σ_g U_gᵀ·dz_g[t+1]", "hidden", hidden_carry=_no_hidden_carry),
     one(
         "output-gate-gradient-uses-c",
         "do[t] = dh[t]⊙c[t] instead of dh[t]⊙tanh(c[t]): the tanh of the cell state is missing",
