@@ -208,6 +208,7 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
     U = {f"U_{g}": params.weights.U[g] for g in GATES}
     n, reduction = int(np.size(params.y)), params.reduction
     factor, tex_factor = factor_text("squared", reduction, n)
+    last = f"∂mse/∂h[{T}] alone: nothing is carried back from a step after the last"
     for t in range(T, 0, -1):
         group, prev, nxt = f"backward t = {t}", t - 1, t + 1
         hidden = None
@@ -215,8 +216,7 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
             carried, tex_carried = _carried_text(nxt)
             hidden = Term(carried, tex_carried, [f"dz_{g}[{nxt}]" for g in GATES], ("hidden_carry",), U)
         error = Term(f"{factor}err[{t}]", rf"{tex_factor}e_{{{t}}}", [f"err[{t}]"], data={"reduction": reduction, "n": n})
-        note = f"∂mse/∂h[{T}] alone: nothing is carried back from a step after the last"
-        carried_step(tracer, f"dh[{t}]", error, hidden, _dh_last, _dh, group=group, note_last=note)
+        carried_step(tracer, f"dh[{t}]", error, hidden, _dh_last, _dh, group=group, note_last=last)
         tracer.step(
             f"do[{t}]",
             f"dh[{t}] ⊙ tanh(c[{t}])",

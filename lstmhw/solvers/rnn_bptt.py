@@ -587,15 +587,7 @@ def _cross_entropy(params: BpttParams, tracer: Tracer, outputs: list[str]) -> No
         k = params.y[t - 1]
         tracer.given(f"y[{t}]", float(k), group="loss", note="the target class (0-based)")
         tracer.step(f"p[{t}]", f"softmax({out})", rf"\operatorname{{softmax}}({_tex(out)})", [out], _softmax, group="loss")
-        tracer.step(
-            f"nll[{t}]",
-            f"−log p[{t}][{k}]",
-            rf"-\log p_{{{t},{k}}}",
-            [f"p[{t}]"],
-            _nll,
-            data={"k": k},
-            group="loss",
-        )
+        tracer.step(f"nll[{t}]", f"−log p[{t}][{k}]", rf"-\log p_{{{t},{k}}}", [f"p[{t}]"], _nll, data={"k": k}, group="loss")
         terms.append(f"nll[{t}]")
     T = params.steps
     mean = params.reduction == "mean"
@@ -616,6 +608,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
     squared = params.kind == "squared"
     n = T * params.outputs if squared else T
     factor, tex_factor = factor_text(params.kind, params.reduction, n)
+    last = "the last step: nothing is carried back from a step after it"
     for t in range(T, 0, -1):
         group = f"backward t = {t}"
         if squared:
@@ -654,8 +647,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
             carried = Term(
                 f"W_hᵀ·dz[{t + 1}]", rf"W_h^\top dz_{{{t + 1}}}", [f"dz[{t + 1}]"], ("carry", "transpose"), {"W_h": params.W_h}
             )
-        note = "the last step: nothing is carried back from a step after it"
-        carried_step(tracer, f"dh[{t}]", local, carried, _dh_last, _dh, group=group, note_last=note)
+        carried_step(tracer, f"dh[{t}]", local, carried, _dh_last, _dh, group=group, note_last=last)
         at = ops.derivative_at(f"z[{t}]", f"h[{t}]")
         tracer.step(
             f"dz[{t}]",
