@@ -159,13 +159,7 @@ class Checker:
                 return None
         return value
 
-    def text(
-        self,
-        path: Sequence[str | int],
-        *,
-        default: Any = MISSING,
-        choices: Sequence[str] | None = None,
-    ) -> Any:
+    def text(self, path: Sequence[str | int], *, default: Any = MISSING, choices: Sequence[str] | None = None) -> Any:
         raw = self.get(path)
         if raw is MISSING:
             return self._absent(path, default)

@@ -114,9 +114,12 @@ MISTAKES: tuple[Mistake, ...] = (
     ),
     Mistake(
         "bias-correction-wrong-t",
-        (
-            Variant({"bias_power": _power_at(-1)}, "bias correction with β^(k−1) instead of β^k: the step index is off by one"),
-            Variant({"bias_power": _power_at(+1)}, "bias correction with β^(k+1) instead of β^k: the step index is off by one"),
+        tuple(
+            Variant(
+                {"bias_power": _power_at(shift)},
+                f"bias correction with β^(k{sign}1) instead of β^k: the step index is off by one",
+            )
+            for shift, sign in ((-1, "−"), (+1, "+"))
         ),
     ),
     one("missing-sqrt", "divided by S_corr instead of √S_corr: the square root is missing", sqrt=identity),

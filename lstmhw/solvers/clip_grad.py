@@ -255,15 +255,21 @@ def _squares(names: list[str], tex: bool = False) -> str:
     return " + ".join(terms)
 
 
-def _scale_text(M: float, norm: str, tex_norm: str, plus: str, plus_tex: str) -> tuple[str, str]:
+def _plus_eps(eps: float) -> tuple[str, str]:
+    """`` + eps`` as the formulas write it, text and LaTeX; nothing when eps is 0 (as on paper)."""
+    return (f" + {_num(eps)}", f" + {_tex_num(eps)}") if eps else ("", "")
+
+
+def _scale_text(params: ClipParams, norm: str, tex_norm: str) -> tuple[str, str]:
     """``min(1, max_norm / (norm + eps))`` as text and LaTeX (no parentheses without an eps)."""
+    M, (plus, plus_tex) = params.max_norm, _plus_eps(params.eps)
     denominator = f"({norm}{plus})" if plus else norm
     return f"min(1, {_num(M)} / {denominator})", rf"\min\left(1, \frac{{{_tex_num(M)}}}{{{tex_norm}{plus_tex}}}\right)"
 
 
 def solve(params: ClipParams, tracer: Tracer) -> None:
     names = list(params.grads)
-    M, EPS = params.max_norm, params.eps
+    M = params.max_norm
     per_tensor = params.by == "norm" and params.scope == "per-tensor"  # then one table per gradient
     for name in names:
         tracer.given(f"g[{name}]", _plain(params.grads[name]), group=name if per_tensor else "gradients")
@@ -279,8 +285,6 @@ def solve(params: ClipParams, tracer: Tracer) -> None:
                 group="clipped",
             )
         return
-    plus_eps = f" + {_num(EPS)}" if EPS else ""
-    plus_eps_tex = f" + {_tex_num(EPS)}" if EPS else ""
     for name in names:
         tracer.step(
             f"norm[{name}]",
@@ -294,12 +298,27 @@ def solve(params: ClipParams, tracer: Tracer) -> None:
     # The scope as the student applied it: a scope mistake rewires the clipping steps.
     applied = tracer.ops.scope(params.scope)
     if params.scope == "global":
-        _global_steps(tracer, names, M, EPS, applied, plus_eps, plus_eps_tex)
+        _global_steps(tracer, params, names, applied)
     else:
-        _per_tensor_steps(tracer, names, M, EPS, applied, plus_eps, plus_eps_tex)
+        _per_tensor_steps(tracer, params, names, applied)
 
 
-def _global_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applied: str, plus: str, plus_tex: str) -> None:
+def _scale_step(tracer: Tracer, params: ClipParams, name: str, norm: str, tex_norm: str, group: str) -> None:
+    """The step ``name = min(1, max_norm / (norm + eps))`` from the one norm step ``norm``."""
+    formula, latex = _scale_text(params, norm, tex_norm)
+    data = {"max_norm": params.max_norm, "eps": params.eps}
+    tracer.step(name, formula, latex, [norm], scale_step, uses=("cap",), data=data, group=group)
+
+
+def _clipped_step(tracer: Tracer, params: ClipParams, name: str, scale: str, tex_scale: str, group: str) -> None:
+    """The step ``clipped[name] = scale · g[name]``, by the scale step ``scale``."""
+    g = f"g[{name}]"
+    latex = rf"{tex_scale} \cdot g_{{{_tex_name(name)}}}"
+    data = {"max_norm": params.max_norm}
+    tracer.step(f"clipped[{name}]", f"{scale}·{g}", latex, [g, scale], clipped_step, uses=("rescale",), data=data, group=group)
+
+
+def _global_steps(tracer: Tracer, params: ClipParams, names: list[str], applied: str) -> None:
     norms = [f"norm[{n}]" for n in names]
     tracer.step(
         "total_norm",
@@ -310,32 +329,13 @@ def _global_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applie
         uses=("combine",),
         group="norms",
     )
-    formula, latex = _scale_text(M, "total_norm", r"\lVert g \rVert", plus, plus_tex)
-    tracer.step(
-        "scale",
-        formula,
-        latex,
-        ["total_norm"],
-        scale_step,
-        uses=("cap",),
-        data={"max_norm": M, "eps": EPS},
-        group="norms",
-    )
+    _scale_step(tracer, params, "scale", "total_norm", r"\lVert g \rVert", group="norms")
     for name in names:
         if applied == "global":
-            tracer.step(
-                f"clipped[{name}]",
-                f"scale·g[{name}]",
-                rf"\mathrm{{scale}} \cdot g_{{{_tex_name(name)}}}",
-                [f"g[{name}]", "scale"],
-                clipped_step,
-                uses=("rescale",),
-                data={"max_norm": M},
-                group="clipped",
-            )
+            _clipped_step(tracer, params, name, "scale", r"\mathrm{scale}", group="clipped")
         else:  # per-tensor-instead-of-global: each gradient by its own norm
             g = f"g_{{{_tex_name(name)}}}"
-            formula, latex = _scale_text(M, f"norm[{name}]", rf"\lVert {g} \rVert", plus, plus_tex)
+            formula, latex = _scale_text(params, f"norm[{name}]", rf"\lVert {g} \rVert")
             tracer.step(
                 f"clipped[{name}]",
                 f"{formula}·g[{name}]",
@@ -343,46 +343,29 @@ def _global_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applie
                 [f"g[{name}]", f"norm[{name}]"],
                 clipped_by_own_norm_step,
                 uses=("rescale", "cap"),
-                data={"max_norm": M, "eps": EPS},
+                data={"max_norm": params.max_norm, "eps": params.eps},
                 group="clipped",
             )
 
 
-def _per_tensor_steps(tracer: Tracer, names: list[str], M: float, EPS: float, applied: str, plus: str, plus_tex: str) -> None:
+def _per_tensor_steps(tracer: Tracer, params: ClipParams, names: list[str], applied: str) -> None:
+    M, (plus, plus_tex) = params.max_norm, _plus_eps(params.eps)
     for name in names:
+        scale = f"scale[{name}]"
         if applied == "per-tensor":
-            formula, latex = _scale_text(M, f"norm[{name}]", rf"\lVert g_{{{_tex_name(name)}}} \rVert", plus, plus_tex)
-            tracer.step(
-                f"scale[{name}]",
-                formula,
-                latex,
-                [f"norm[{name}]"],
-                scale_step,
-                uses=("cap",),
-                data={"max_norm": M, "eps": EPS},
-                group=name,
-            )
+            _scale_step(tracer, params, scale, f"norm[{name}]", rf"\lVert g_{{{_tex_name(name)}}} \rVert", group=name)
         else:  # global-instead-of-per-tensor: the norm of all the gradients
             tracer.step(
-                f"scale[{name}]",
+                scale,
                 f"min(1, {_num(M)} / (√({_squares(names)}){plus}))",
                 rf"\min\left(1, \frac{{{_tex_num(M)}}}{{\sqrt{{{_squares(names, tex=True)}}}{plus_tex}}}\right)",
                 [f"norm[{n}]" for n in names],
                 scale_from_all_step,
                 uses=("cap", "combine"),
-                data={"max_norm": M, "eps": EPS},
+                data={"max_norm": M, "eps": params.eps},
                 group=name,
             )
-        tracer.step(
-            f"clipped[{name}]",
-            f"scale[{name}]·g[{name}]",
-            rf"\mathrm{{scale}}_{{{_tex_name(name)}}} \cdot g_{{{_tex_name(name)}}}",
-            [f"g[{name}]", f"scale[{name}]"],
-            clipped_step,
-            uses=("rescale",),
-            data={"max_norm": M},
-            group=name,
-        )
+        _clipped_step(tracer, params, name, scale, rf"\mathrm{{scale}}_{{{_tex_name(name)}}}", group=name)
 
 
 # -- variants --------------------------------------------------------------------

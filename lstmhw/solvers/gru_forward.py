@@ -17,6 +17,7 @@ with ``z`` accepted for ``u`` (PyTorch's and d2l's name for the update gate).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +30,13 @@ from lstmhw.problem import Checker, fit, shape_text
 from lstmhw.solvers.lstm_forward import (
     Weights,
     activation_steps,
-    flipped_sigmoid,
     read_inputs,
     read_reduction,
     read_targets,
     read_weights,
+    recurrent_term_dropped,
+    sigmoid_sign_flipped,
+    tanh_for_gate,
 )
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
 from lstmhw.solvers.mse import loss_steps, reduce_squares
@@ -82,12 +85,10 @@ OPS = GruOps()
 
 
 # -- the mistakes students make here, each a patch to GruOps --------------------
-def _other_update(name: str) -> str:
-    return "new" if name == "old" else "old"
-
-
-def _other_reset(name: str) -> str:
-    return "after" if name == "before" else "before"
+def _the_other(conventions: tuple[str, str]) -> Callable[[str], str]:
+    """The other of two conventions: the one a student applied where the problem asked for one."""
+    first, second = conventions
+    return lambda name: second if name == first else first
 
 
 def _reset_ignored(r: Any) -> np.ndarray:
@@ -112,25 +113,17 @@ GRU_MISTAKES: tuple[Mistake, ...] = (
     one(
         "update-convention-swapped",
         "the update gate on the wrong term: u and 1 − u swapped between h[t−1] and h̃[t] (the other update convention)",
-        update_rule=_other_update,
+        update_rule=_the_other(UPDATES),
     ),
     one(
         "reset-placement-swapped",
         "the reset gate on the wrong side of U_h: r⊙(U_h·h[t−1]) and U_h·(r⊙h[t−1]) swapped (the other reset convention)",
-        reset_placement=_other_reset,
+        reset_placement=_the_other(RESETS),
     ),
     one("reset-gate-ignored", "the reset gate left out of z_h: r taken as 1", reset_gate=_reset_ignored),
-    one(
-        "sigmoid-sign-flipped",
-        "σ(z) computed as 1/(1+e^z) for the gates u, r: the sign of the exponent is flipped",
-        gate=flipped_sigmoid,
-    ),
-    one("tanh-for-gate", "tanh used for the gates u, r where σ belongs", gate=tanh),
-    one(
-        "recurrent-term-dropped",
-        "the recurrent term U·h[t−1] is missing from the pre-activations z_u, z_r, z_h",
-        recurrent_term=_without_recurrent,
-    ),
+    sigmoid_sign_flipped("u, r"),
+    tanh_for_gate("u, r"),
+    recurrent_term_dropped("z_u, z_r, z_h", recurrent_term=_without_recurrent),
     one(
         "bias-dropped",
         "the biases are missing from the pre-activations z_u, z_r, z_h",
@@ -234,6 +227,34 @@ def state_update_new(ops: GruOps, u: Any, h_prev: Any, h_tilde: Any) -> np.ndarr
     return np.asarray(u * h_tilde + (1 - u) * h_prev, dtype=float)
 
 
+# z_h[t] by the reset convention and h[t] by the update convention, as applied: (formula, LaTeX, function).
+# The formulas are templates in t, p = t − 1 and (z_h's) the optional b_U term as text and LaTeX.
+CANDIDATES = {
+    "before": (
+        "W_h·x[{t}] + U_h·(r[{t}]⊙h[{p}]) + b_h{bias}",
+        r"W_h x_{{{t}}} + U_h (r_{{{t}}} \odot h_{{{p}}}) + b_h{bias_tex}",
+        candidate_reset_before,
+    ),
+    "after": (
+        "W_h·x[{t}] + b_h + r[{t}]⊙(U_h·h[{p}]{bias})",
+        r"W_h x_{{{t}}} + b_h + r_{{{t}}} \odot (U_h h_{{{p}}}{bias_tex})",
+        candidate_reset_after,
+    ),
+}
+NEW_STATES = {
+    "old": (
+        "u[{t}]⊙h[{p}] + (1 − u[{t}])⊙h̃[{t}]",
+        r"u_{{{t}}} \odot h_{{{p}}} + (1 - u_{{{t}}}) \odot \tilde{{h}}_{{{t}}}",
+        state_update_old,
+    ),
+    "new": (
+        "u[{t}]⊙h̃[{t}] + (1 − u[{t}])⊙h[{p}]",
+        r"u_{{{t}}} \odot \tilde{{h}}_{{{t}}} + (1 - u_{{{t}}}) \odot h_{{{p}}}",
+        state_update_new,
+    ),
+}
+
+
 def solve(params: GruParams, tracer: Tracer) -> None:
     # The conventions as applied (a convention mistake writes, and computes, the other formula).
     update = tracer.ops.update_rule(params.update)
@@ -271,18 +292,11 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
             group=group,
         )
     activation_steps(tracer, GATE_ACTIVATIONS, t, group)
-    if reset == "before":
-        formula = f"W_h·x[{t}] + U_h·(r[{t}]⊙h[{prev}]) + b_h{bias('h')}"
-        latex = rf"W_h x_{{{t}}} + U_h (r_{{{t}}} \odot h_{{{prev}}}) + b_h{bias_tex('h')}"
-        candidate = candidate_reset_before
-    else:
-        formula = f"W_h·x[{t}] + b_h + r[{t}]⊙(U_h·h[{prev}]{bias('h')})"
-        latex = rf"W_h x_{{{t}}} + b_h + r_{{{t}}} \odot (U_h h_{{{prev}}}{bias_tex('h')})"
-        candidate = candidate_reset_after
+    formula, latex, candidate = CANDIDATES[reset]
     tracer.step(
         f"z_h[{t}]",
-        formula,
-        latex,
+        formula.format(t=t, p=prev, bias=bias("h")),
+        latex.format(t=t, p=prev, bias_tex=bias_tex("h")),
         [f"x[{t}]", f"h[{prev}]", f"r[{t}]"],
         candidate,
         # reset_placement chose the function (and its formula) above: a mistake there touches this step
@@ -291,18 +305,11 @@ def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str
         group=group,
     )
     activation_steps(tracer, CANDIDATE_ACTIVATION, t, group)
-    if update == "old":
-        formula = f"u[{t}]⊙h[{prev}] + (1 − u[{t}])⊙h̃[{t}]"
-        latex = rf"u_{{{t}}} \odot h_{{{prev}}} + (1 - u_{{{t}}}) \odot \tilde{{h}}_{{{t}}}"
-        new_state = state_update_old
-    else:
-        formula = f"u[{t}]⊙h̃[{t}] + (1 − u[{t}])⊙h[{prev}]"
-        latex = rf"u_{{{t}}} \odot \tilde{{h}}_{{{t}}} + (1 - u_{{{t}}}) \odot h_{{{prev}}}"
-        new_state = state_update_new
+    formula, latex, new_state = NEW_STATES[update]
     tracer.step(
         f"h[{t}]",
-        formula,
-        latex,
+        formula.format(t=t, p=prev),
+        latex.format(t=t, p=prev),
         [f"u[{t}]", f"h[{prev}]", f"h_tilde[{t}]"],
         new_state,
         uses=("update_rule",),  # it chose the function above

@@ -28,7 +28,7 @@ from lstmhw.problem import Checker
 from lstmhw.solvers import lstm_forward
 from lstmhw.solvers.lstm_forward import GATES, LSTM_MISTAKES, LstmOps, LstmParams
 from lstmhw.solvers.mse import MISTAKES as LOSS_MISTAKES
-from lstmhw.solvers.rnn_bptt import factor_text, loss_factor, outer_sum_step, sum_over_time, sum_step
+from lstmhw.solvers.rnn_bptt import Term, carried_step, factor_text, loss_factor, outer_sum_step, sum_over_time, sum_step
 from lstmhw.trace import Trace, Tracer
 
 NAME = "lstm-backward"
@@ -91,17 +91,14 @@ def _sigmoid_derivative_as_sigmoid(value: Any) -> Any:
     return np.asarray(value, dtype=float)
 
 
+def _not_carried(mistake_id: str, step: str, term: str, gradient: str, **patch: Any) -> Mistake:
+    """``step`` without ``term``, the cell or hidden ``gradient`` that step t+1 carries back."""
+    return one(mistake_id, f"{step} without {term}: the {gradient} gradient carried back from the next step is missing", **patch)
+
+
 BACKWARD_MISTAKES: tuple[Mistake, ...] = (
-    one(
-        "cell-gradient-not-carried",
-        "dc[t] without dc[t+1]⊙f[t+1]: the cell gradient carried back from the next step is missing",
-        cell_carry=_no_cell_carry,
-    ),
-    one(
-        "hidden-gradient-not-carried",
-        "dh[t] without Σ_g U_gᵀ·dz_g[t+1]: the hidden gradient carried back from the next step is missing",
-        hidden_carry=_no_hidden_carry,
-    ),
+    _not_carried("cell-gradient-not-carried", "dc[t]", "dc[t+1]⊙f[t+1]", "cell", cell_carry=_no_cell_carry),
+    _not_carried("hidden-gradient-not-carried", "dh[t]", "Σ_g U_gᵀ·dz_g[t+1]", "hidden", hidden_carry=_no_hidden_carry),
     one(
         "output-gate-gradient-uses-c",
         "do[t] = dh[t]⊙c[t] instead of dh[t]⊙tanh(c[t]): the tanh of the cell state is missing",
@@ -211,31 +208,15 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
     U = {f"U_{g}": params.weights.U[g] for g in GATES}
     n, reduction = int(np.size(params.y)), params.reduction
     factor, tex_factor = factor_text("squared", reduction, n)
+    last = f"∂mse/∂h[{T}] alone: nothing is carried back from a step after the last"
     for t in range(T, 0, -1):
         group, prev, nxt = f"backward t = {t}", t - 1, t + 1
-        if t == T:
-            tracer.step(
-                f"dh[{t}]",
-                f"{factor}err[{t}]",
-                rf"{tex_factor}e_{{{t}}}",
-                [f"err[{t}]"],
-                _dh_last,
-                data={"reduction": reduction, "n": n},
-                group=group,
-                note=f"∂mse/∂h[{T}] alone: nothing is carried back from a step after the last",
-            )
-        else:
+        hidden = None
+        if t < T:
             carried, tex_carried = _carried_text(nxt)
-            tracer.step(
-                f"dh[{t}]",
-                f"{factor}err[{t}] + {carried}",
-                rf"{tex_factor}e_{{{t}}} + {tex_carried}",
-                [f"err[{t}]"] + [f"dz_{g}[{nxt}]" for g in GATES],
-                _dh,
-                uses=("hidden_carry",),
-                data={"reduction": reduction, "n": n, **U},
-                group=group,
-            )
+            hidden = Term(carried, tex_carried, [f"dz_{g}[{nxt}]" for g in GATES], ("hidden_carry",), U)
+        error = Term(f"{factor}err[{t}]", rf"{tex_factor}e_{{{t}}}", [f"err[{t}]"], data={"reduction": reduction, "n": n})
+        carried_step(tracer, f"dh[{t}]", error, hidden, _dh_last, _dh, group=group, note_last=last)
         tracer.step(
             f"do[{t}]",
             f"dh[{t}] ⊙ tanh(c[{t}])",
@@ -245,22 +226,16 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
             uses=("output_squash",),
             group=group,
         )
-        local = f"dh[{t}] ⊙ o[{t}] ⊙ (1 − tanh²(c[{t}]))"
-        tex_local = rf"dh_{{{t}}} \odot o_{{{t}}} \odot \left(1 - \tanh^2(c_{{{t}}})\right)"
-        if t == T:
-            tracer.step(
-                f"dc[{t}]", local, tex_local, [f"dh[{t}]", f"o[{t}]", f"c[{t}]"], _dc_last, uses=("tanh_derivative",), group=group
-            )
-        else:
-            tracer.step(
-                f"dc[{t}]",
-                f"{local} + dc[{nxt}] ⊙ f[{nxt}]",
-                rf"{tex_local} + dc_{{{nxt}}} \odot f_{{{nxt}}}",
-                [f"dh[{t}]", f"o[{t}]", f"c[{t}]", f"dc[{nxt}]", f"f[{nxt}]"],
-                _dc,
-                uses=("tanh_derivative", "cell_carry"),
-                group=group,
-            )
+        local = Term(
+            f"dh[{t}] ⊙ o[{t}] ⊙ (1 − tanh²(c[{t}]))",
+            rf"dh_{{{t}}} \odot o_{{{t}}} \odot \left(1 - \tanh^2(c_{{{t}}})\right)",
+            [f"dh[{t}]", f"o[{t}]", f"c[{t}]"],
+            ("tanh_derivative",),
+        )
+        cell = None
+        if t < T:
+            cell = Term(f"dc[{nxt}] ⊙ f[{nxt}]", rf"dc_{{{nxt}}} \odot f_{{{nxt}}}", [f"dc[{nxt}]", f"f[{nxt}]"], ("cell_carry",))
+        carried_step(tracer, f"dc[{t}]", local, cell, _dc_last, _dc, group=group)
         for name, other, tex_other in (
             ("df", f"c[{prev}]", f"c_{{{prev}}}"),
             ("di", f"c_tilde[{t}]", rf"\tilde{{c}}_{{{t}}}"),

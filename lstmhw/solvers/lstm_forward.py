@@ -74,16 +74,28 @@ def flipped_sigmoid(z: Any) -> Any:
     return sigmoid(-np.asarray(z, dtype=float))
 
 
+# The slips the GRU makes too: one constructor each, for the same id and patch in each solver's
+# words (the LSTM's gates and pre-activations go unnamed, the GRU's are named).
+def sigmoid_sign_flipped(gates: str = "") -> Mistake:
+    computed = "σ(z) computed as 1/(1+e^z)" + (f" for the gates {gates}" if gates else "")
+    return one("sigmoid-sign-flipped", f"{computed}: the sign of the exponent is flipped", gate=flipped_sigmoid)
+
+
+def tanh_for_gate(gates: str) -> Mistake:
+    return one("tanh-for-gate", f"tanh used for the gates {gates} where σ belongs", gate=tanh)
+
+
+def recurrent_term_dropped(preactivations: str = "", **patch: Any) -> Mistake:
+    named = f" {preactivations}" if preactivations else ""
+    return one("recurrent-term-dropped", f"the recurrent term U·h[t−1] is missing from the pre-activations{named}", **patch)
+
+
 LSTM_MISTAKES: tuple[Mistake, ...] = (
-    one("sigmoid-sign-flipped", "σ(z) computed as 1/(1+e^z): the sign of the exponent is flipped", gate=flipped_sigmoid),
-    one("tanh-for-gate", "tanh used for the gates f, i, o where σ belongs", gate=tanh),
+    sigmoid_sign_flipped(),
+    tanh_for_gate("f, i, o"),
     one("sigmoid-for-candidate", "σ used for the candidate c̃ where tanh belongs", candidate=sigmoid),
     one("h-without-tanh", "h computed as o⊙c: the tanh of the cell state is missing", squash=identity),
-    one(
-        "recurrent-term-dropped",
-        "the recurrent term U·h[t−1] is missing from the pre-activations",
-        preactivation=_drop_recurrent,
-    ),
+    recurrent_term_dropped(preactivation=_drop_recurrent),
     one("bias-dropped", "the bias b is missing from the pre-activations", preactivation=_drop_bias),
     one(
         "f-i-swapped",

@@ -318,16 +318,9 @@ def record_average(
     """
     B, tb = num(beta), tex_num(beta)
     square, tex_square = ("²", "^2") if squared else ("", "")
-    tracer.step(
-        name,
-        f"{B}·{previous} + (1 − {B})·{grad}{square}",
-        rf"{tb}\, {tex_name(previous)} + (1 - {tb})\, {tex_name(grad)}{tex_square}",
-        [previous, grad],
-        fn,
-        uses=uses,
-        data=data,
-        group=group,
-    )
+    formula = f"{B}·{previous} + (1 − {B})·{grad}{square}"
+    latex = rf"{tb}\, {tex_name(previous)} + (1 - {tb})\, {tex_name(grad)}{tex_square}"
+    tracer.step(name, formula, latex, [previous, grad], fn, uses=uses, data=data, group=group)
 
 
 def record_bias_corrected(
@@ -335,16 +328,9 @@ def record_bias_corrected(
     uses: Sequence[str] = (), data: Mapping[str, Any], group: str,
 ) -> None:
     """The step ``name = moment / (1 − β^k)``."""
-    tracer.step(
-        name,
-        f"{moment} / (1 − {num(beta)}^{k})",
-        rf"\frac{{{tex_name(moment)}}}{{1 - {tex_num(beta)}^{{{k}}}}}",
-        [moment],
-        fn,
-        uses=uses,
-        data=data,
-        group=group,
-    )
+    formula = f"{moment} / (1 − {num(beta)}^{k})"
+    latex = rf"\frac{{{tex_name(moment)}}}{{1 - {tex_num(beta)}^{{{k}}}}}"
+    tracer.step(name, formula, latex, [moment], fn, uses=uses, data=data, group=group)
 
 
 def record_adaptive(
@@ -352,16 +338,9 @@ def record_adaptive(
     lr: float, eps: float, uses: Sequence[str], group: str,
 ) -> None:
     """The step ``name = base − lr·numerator / (√state + ε)``: ``fn(ops, base, numerator, state, lr=, eps=)``."""
-    tracer.step(
-        name,
-        f"{base} − {num(lr)}·{numerator} / (√{state} + {num(eps)})",
-        rf"{tex_name(base)} - {tex_num(lr)}\, \frac{{{tex_name(numerator)}}}{{\sqrt{{{tex_name(state)}}} + {tex_num(eps)}}}",
-        [base, numerator, state],
-        fn,
-        uses=uses,
-        data={"lr": lr, "eps": eps},
-        group=group,
-    )
+    formula = f"{base} − {num(lr)}·{numerator} / (√{state} + {num(eps)})"
+    latex = rf"{tex_name(base)} - {tex_num(lr)}\, \frac{{{tex_name(numerator)}}}{{\sqrt{{{tex_name(state)}}} + {tex_num(eps)}}}"
+    tracer.step(name, formula, latex, [base, numerator, state], fn, uses=uses, data={"lr": lr, "eps": eps}, group=group)
 
 
 def root_plus_eps(sqrt: Callable[[Any], Any], s: Any, eps: float) -> Any:

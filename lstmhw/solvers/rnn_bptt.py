@@ -23,7 +23,7 @@ after it in time, so the solution is linear in T.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -587,15 +587,7 @@ def _cross_entropy(params: BpttParams, tracer: Tracer, outputs: list[str]) -> No
         k = params.y[t - 1]
         tracer.given(f"y[{t}]", float(k), group="loss", note="the target class (0-based)")
         tracer.step(f"p[{t}]", f"softmax({out})", rf"\operatorname{{softmax}}({_tex(out)})", [out], _softmax, group="loss")
-        tracer.step(
-            f"nll[{t}]",
-            f"−log p[{t}][{k}]",
-            rf"-\log p_{{{t},{k}}}",
-            [f"p[{t}]"],
-            _nll,
-            data={"k": k},
-            group="loss",
-        )
+        tracer.step(f"nll[{t}]", f"−log p[{t}][{k}]", rf"-\log p_{{{t},{k}}}", [f"p[{t}]"], _nll, data={"k": k}, group="loss")
         terms.append(f"nll[{t}]")
     T = params.steps
     mean = params.reduction == "mean"
@@ -616,6 +608,7 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
     squared = params.kind == "squared"
     n = T * params.outputs if squared else T
     factor, tex_factor = factor_text(params.kind, params.reduction, n)
+    last = "the last step: nothing is carried back from a step after it"
     for t in range(T, 0, -1):
         group = f"backward t = {t}"
         if squared:
@@ -643,30 +636,18 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
                 data={"onehot": onehot, "reduction": params.reduction, "n": n},
                 group=group,
             )
-        local = f"W_yᵀ·dyhat[{t}]" if has_output else f"dyhat[{t}]"
-        tex_local = rf"W_y^\top d\hat{{y}}_{{{t}}}" if has_output else rf"d\hat{{y}}_{{{t}}}"
-        if t == T:
-            tracer.step(
-                f"dh[{t}]",
-                local,
-                tex_local,
-                [f"dyhat[{t}]"],
-                _dh_last,
-                data={"W_y": params.W_y},
-                group=group,
-                note="the last step: nothing is carried back from a step after it",
+        local = Term(
+            f"W_yᵀ·dyhat[{t}]" if has_output else f"dyhat[{t}]",
+            rf"W_y^\top d\hat{{y}}_{{{t}}}" if has_output else rf"d\hat{{y}}_{{{t}}}",
+            [f"dyhat[{t}]"],
+            data={"W_y": params.W_y},
+        )
+        carried = None
+        if t < T:
+            carried = Term(
+                f"W_hᵀ·dz[{t + 1}]", rf"W_h^\top dz_{{{t + 1}}}", [f"dz[{t + 1}]"], ("carry", "transpose"), {"W_h": params.W_h}
             )
-        else:
-            tracer.step(
-                f"dh[{t}]",
-                f"{local} + W_hᵀ·dz[{t + 1}]",
-                rf"{tex_local} + W_h^\top dz_{{{t + 1}}}",
-                [f"dyhat[{t}]", f"dz[{t + 1}]"],
-                _dh,
-                uses=("carry", "transpose"),
-                data={"W_y": params.W_y, "W_h": params.W_h},
-                group=group,
-            )
+        carried_step(tracer, f"dh[{t}]", local, carried, _dh_last, _dh, group=group, note_last=last)
         at = ops.derivative_at(f"z[{t}]", f"h[{t}]")
         tracer.step(
             f"dz[{t}]",
@@ -678,6 +659,41 @@ def _backward(params: BpttParams, tracer: Tracer) -> None:
             data={"act": act},
             group=group,
         )
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term of a step's formula: as text and LaTeX, the steps it reads, the OPS fields and the data its function uses."""
+
+    text: str
+    latex: str
+    inputs: list[str]
+    uses: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def carried_step(
+    tracer: Tracer, name: str, local: Term, carried: Term | None, fn_last: Callable[..., Any], fn: Callable[..., Any], *,
+    group: str, note_last: str = "",
+) -> None:
+    """The step ``name = local + carried``: a gradient at step t, and what step t+1 carries back into it
+    (lstm-backward's dh[t] and dc[t] too). At the last step there is no carried term (None): ``fn_last``
+    computes the local term alone, and ``note_last`` says so."""
+    if carried is None:
+        tracer.step(
+            name, local.text, local.latex, local.inputs, fn_last, uses=local.uses, data=local.data, group=group, note=note_last
+        )
+        return
+    tracer.step(
+        name,
+        f"{local.text} + {carried.text}",
+        f"{local.latex} + {carried.latex}",
+        local.inputs + carried.inputs,
+        fn,
+        uses=local.uses + carried.uses,
+        data={**local.data, **carried.data},
+        group=group,
+    )
 
 
 def factor_text(kind: str, reduction: str, n: int) -> tuple[str, str]:
