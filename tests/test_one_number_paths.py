@@ -221,7 +221,7 @@ def test_screen_one_number_same_as_numpy():
     in the same order, the same elements, the same coarse flag. Answers are drawn near the candidates
     (reproduced by the tolerance, by the decimals written, at one significant figure) and far."""
     from lstmhw.grading.diagnosis import _screen
-    from lstmhw.grading.records import Candidate
+    from lstmhw.grading.candidates import Candidate
     from lstmhw.problem import Tolerance
 
     rng = random.Random(11)

@@ -28,8 +28,8 @@ from lstmhw.grading.verdicts import (
     _half_unit,
     _one_number,
     matches_exact,
+    near_as_written,
     within,
-    within_half_unit,
 )
 from lstmhw.mistakes import generic_candidates
 
@@ -116,9 +116,9 @@ def _diagnose(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray, result: Quant
     if decimals is not None:
         # Right at the precision written (−0.2 for −0.1899), only too coarse to credit: that is
         # correct work rounded too far, and no mistake is to blame for it.
-        consistent = _near(value, decimals, expected)
+        consistent = near_as_written(value, decimals, expected)
         for rounded in kp.rounded:
-            consistent |= _near(value, decimals, rounded.value(q))
+            consistent |= near_as_written(value, decimals, rounded.value(q))
         if (consistent | ~wrong).all():
             result.reason = "the digits written agree with the solution, but show fewer than two significant figures"
             return None
@@ -313,20 +313,6 @@ def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Scre
     return _Screen([c for c, ok in zip(kept, finite, strict=True) if ok], values[finite], differs[finite])
 
 
-def _near(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
-    """Flat: is each element ``reference`` to half a unit of the answer's last written digit?"""
-    a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
-    if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        return np.array([a1 != 0 and within_half_unit(a1, d1, r1)])
-    a = np.asarray(answer, dtype=float).reshape(-1)
-    r = np.asarray(reference, dtype=float).reshape(-1)
-    d = np.asarray(decimals, dtype=float).reshape(-1)
-    if a.shape != r.shape or d.shape != a.shape:
-        return np.zeros(a.size, dtype=bool)
-    with np.errstate(invalid="ignore", over="ignore"):
-        return (a != 0) & np.isfinite(d) & (np.abs(a - r) <= _half_unit(d))
-
-
 def agrees(value: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndarray:
     """Flat: is each element ``reference`` by rules (a)/(b), or at the precision written (0.005 for
     0.0047)? All False for a reference of another shape or kind."""
@@ -334,7 +320,7 @@ def agrees(value: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndar
         return np.zeros(np.size(value), dtype=bool)
     with np.errstate(all="ignore"):
         ok = matches_exact(value, decimals, reference, tol)
-        return ok | _near(value, decimals, reference) if decimals is not None else ok
+        return ok | near_as_written(value, decimals, reference) if decimals is not None else ok
 
 
 def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:

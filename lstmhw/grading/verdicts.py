@@ -120,26 +120,34 @@ def within_half_unit(a: float, d: float, r: float) -> bool:
     return math.isfinite(d) and d >= -300 and math.isfinite(r) and abs(a - r) <= 0.5 * 10.0**-d * (1 + 1e-9)
 
 
-def _paper_number(a: float, d: float, c: float) -> bool:
-    """:func:`matches_paper` for one number, in plain floats."""
-    return a != 0 and within_half_unit(a, d, c) and d >= 1 - math.floor(math.log10(abs(a)))
+def near_as_written(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
+    """Flat: is each element of a nonzero answer ``reference`` to half a unit of its last written digit?"""
+    a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
+    if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
+        return np.array([a1 != 0 and within_half_unit(a1, d1, r1)])
+    a = np.asarray(answer, dtype=float).reshape(-1)
+    r = np.asarray(reference, dtype=float).reshape(-1)
+    d = np.asarray(decimals, dtype=float).reshape(-1)
+    if a.shape != r.shape or d.shape != a.shape:
+        return np.zeros(a.size, dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (a != 0) & np.isfinite(d) & np.isfinite(r) & (np.abs(a - r) <= _half_unit(d))
 
 
 def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
     """Flat: rule (c) — is each element the hand-rounded chain's value to half a unit of its last
-    written digit, and does the answer itself show two significant figures? Never a tolerance."""
+    written digit (:func:`near_as_written`), and does the answer itself show two significant
+    figures? Never a tolerance."""
     if decimals is None or isinstance(chain_value, (bool, str, np.bool_)):
         return np.zeros(np.size(answer), dtype=bool)
-    a1, d1, c1 = _one_number(answer), _one_number(decimals), _one_number(chain_value)
-    if a1 is not None and d1 is not None and c1 is not None:  # one number: no NumPy until the result
-        return np.array([_paper_number(a1, d1, c1)])
-    a = np.asarray(answer, dtype=float).reshape(-1)
-    c = np.asarray(chain_value, dtype=float).reshape(-1)
-    d = np.asarray(decimals, dtype=float).reshape(-1)
-    if a.shape != c.shape or d.shape != a.shape:
-        return np.zeros(a.size, dtype=bool)
+    near = near_as_written(answer, decimals, chain_value)
+    if not near.any():
+        return near
+    a1, d1 = _one_number(answer), _one_number(decimals)
+    if a1 is not None and d1 is not None:  # one number (near: a1 ≠ 0)
+        return np.array([d1 >= 1 - math.floor(math.log10(abs(a1)))])
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.isfinite(d) & np.isfinite(c) & (np.abs(a - c) <= _half_unit(d)) & _figures_shown(a, d)
+        return near & _figures_shown(np.asarray(answer, dtype=float).reshape(-1), np.asarray(decimals, dtype=float).reshape(-1))
 
 
 def _close_to_key(kp: KeyProblem, q: str, value: Any, decimals: Any = None) -> np.ndarray:
