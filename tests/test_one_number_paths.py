@@ -220,8 +220,8 @@ def test_screen_one_number_same_as_numpy():
     candidate at once) is the path it replaces, and must give the same matches: the same candidates,
     in the same order, the same elements, the same coarse flag. Answers are drawn near the candidates
     (reproduced by the tolerance, by the decimals written, at one significant figure) and far."""
-    from lstmhw.grading.diagnosis import _screen
     from lstmhw.grading.candidates import Candidate
+    from lstmhw.grading.diagnosis import _screen
     from lstmhw.problem import Tolerance
 
     rng = random.Random(11)
