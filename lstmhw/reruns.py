@@ -133,6 +133,14 @@ class Reruns:
             raise found.exc.with_traceback(None)
         return found
 
+    def whole(self, ops: Any, decimals: int | None = None) -> Trace:
+        """``lstmhw.solvers.run(problem, ops=ops, decimals=decimals)``: the whole chain from the givens,
+        run once, which every re-run with these ops and decimals starts from."""
+        base = self._base(ops, decimals)
+        if isinstance(base, _Failed):
+            raise base.exc.with_traceback(None)
+        return base
+
     # ------------------------------------------------------------------ internals
     def _fingerprint(self, overrides: dict[str, Value] | None) -> tuple | None:
         """:func:`_fingerprint` of ``overrides``, remembered for the last dict seen: grading re-runs one

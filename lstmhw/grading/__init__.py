@@ -59,7 +59,7 @@ from lstmhw.grading.verdicts import (
     _verdict_after_ecf,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
-from lstmhw.mistakes import mistake_traces, patched_ops
+from lstmhw.mistakes import patched_ops
 from lstmhw.problem import Problem, Tolerance
 from lstmhw.solvers import run, solver_module
 from lstmhw.submission import AnsweredTwice, Submission, claim_reason, written_decimals
@@ -113,10 +113,19 @@ class KeyProblem:
 
     @cached_property
     def mistaken(self) -> list[MistakenChain]:
-        """Whole chains re-run with each catalogued mistake: once per key, shared by all students."""
+        """Whole chains re-run with each catalogued mistake: once per key, shared by all students,
+        and the bases the re-runs from a student's own values start from (one run for both). A
+        chain the mistake cannot even compute (a domain error under the patch) is left out, as
+        :func:`lstmhw.mistakes.mistake_traces` does: no answer can come from it."""
         from lstmhw.grading.candidates import MistakenChain
 
-        return [MistakenChain(mistake_id, message, trace) for mistake_id, message, trace in mistake_traces(self.problem)]
+        chains = []
+        for patched in self.patched:
+            try:
+                chains.append(MistakenChain(patched.mistake_id, patched.message, self.reruns.whole(patched.ops)))
+            except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+                continue
+        return chains
 
     @cached_property
     def patched(self) -> list[PatchedOps]:
