@@ -57,6 +57,7 @@ from lstmhw.grading.verdicts import (
     _plain,
     _upstream_answers,
     _verdict_after_ecf,
+    numeric_givens,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
 from lstmhw.mistakes import patched_ops
@@ -110,6 +111,11 @@ class KeyProblem:
                 except (ArithmeticError, ValueError, LstmhwError):
                     continue  # a chain rounding makes degenerate (÷0) is not one a student took
         return traces
+
+    @cached_property
+    def givens(self) -> list[np.ndarray]:
+        """The numeric givens, as float arrays: what an answer copied from the problem is (:func:`trivial`)."""
+        return numeric_givens(self.trace)
 
     @cached_property
     def mistaken(self) -> list[MistakenChain]:

@@ -60,11 +60,13 @@ def plain_name(name: str) -> str:
 def near_names(answers: dict[str, Any], names: Sequence[str]) -> dict[str, list[str]]:
     """{name: the answers' other names that read as it}: a name not among ``names`` whose plain
     form (:func:`plain_name`) is that of exactly one of them."""
+    exact = set(names)
+    near: dict[str, list[str]] = {}
+    if all(written in exact for written in answers):
+        return near  # the common case: every name as asked
     by_plain: dict[str, list[str]] = {}
     for name in names:
         by_plain.setdefault(plain_name(name), []).append(name)
-    near: dict[str, list[str]] = {}
-    exact = set(names)
     for written in answers:
         if written in exact:
             continue

@@ -328,11 +328,16 @@ def could_match_rounded(answer: Any, written: Any, where: np.ndarray, decimals: 
     0.2174 can match no chain of 2 or 3 decimals, 0.2200 and 0.22 can. Where it cannot be told
     (not finite, an exponent out of range, the two-figure range), the answer could match.
     """
-    a = np.asarray(answer, dtype=float).reshape(-1)
-    w = np.broadcast_to(np.asarray(written, dtype=float).reshape(-1), a.shape) if np.size(written) in (1, a.size) else None
-    if w is None:
-        return True
-    for x, digits in zip(a[where.reshape(-1)].tolist(), w[where.reshape(-1)].tolist(), strict=True):
+    x1, w1 = _one_number(answer), _one_number(written)
+    if x1 is not None and w1 is not None and where.size == 1:  # one number: no NumPy
+        pairs = [(x1, w1)] if where.item() else []
+    else:
+        a = np.asarray(answer, dtype=float).reshape(-1)
+        if np.size(written) not in (1, a.size):
+            return True
+        w = np.broadcast_to(np.asarray(written, dtype=float).reshape(-1), a.shape)
+        pairs = list(zip(a[where.reshape(-1)].tolist(), w[where.reshape(-1)].tolist(), strict=True))
+    for x, digits in pairs:
         if not (math.isfinite(x) and math.isfinite(digits) and -300 <= digits <= 300):
             return True
         half = 0.5 * 10.0**-digits * (1 + 1e-9)  # as within_half_unit
@@ -345,8 +350,9 @@ def could_match_rounded(answer: Any, written: Any, where: np.ndarray, decimals: 
     return False
 
 
-def trivial(value: Any, trace: Trace) -> bool:
-    """An answer no error can be carried forward from: all zeros, or a copy of a given value."""
+def trivial(value: Any, givens: Sequence[np.ndarray]) -> bool:
+    """An answer no error can be carried forward from: all zeros, or a copy of a given value
+    (``givens``: the problem's numeric givens as float arrays, :func:`numeric_givens`)."""
     if isinstance(value, (bool, str, np.bool_)):
         return False
     array = np.asarray(value, dtype=float)
@@ -354,19 +360,18 @@ def trivial(value: Any, trace: Trace) -> bool:
         x = array.item()
         if x == 0:
             return True
-        for step in trace:
-            given = step.value
-            if step.given and np.shape(given) == array.shape and not isinstance(given, (bool, str)):
-                if np.asarray(given, dtype=float).item() == x:
-                    return True
-        return False
+        return any(given.shape == array.shape and given.item() == x for given in givens)
     if not np.any(array):
         return True
-    for step in trace:
-        if step.given and np.shape(step.value) == array.shape and not isinstance(step.value, (bool, str)):
-            if np.array_equal(np.asarray(step.value, dtype=float), array):
-                return True
-    return False
+    return any(given.shape == array.shape and np.array_equal(given, array) for given in givens)
+
+
+def numeric_givens(trace: Trace) -> list[np.ndarray]:
+    """The trace's givens that are numbers (not true/false or words), as float arrays: what
+    :func:`trivial` compares an answer with."""
+    return [
+        np.asarray(step.value, dtype=float) for step in trace if step.given and not isinstance(step.value, (bool, str, np.bool_))
+    ]
 
 
 def _verdict_after_ecf(
@@ -395,10 +400,10 @@ def _verdict_after_ecf(
         # An ECF answer follows from values the student gave: not from zeros or a copied given
         # (one of those among its sources, where it is not the key's own value, is enough to refuse).
         carried_trivial = any(
-            trivial(overrides[name], kp.trace) and not matches_exact(overrides[name], None, kp.trace.value(name), tol).all()
+            trivial(overrides[name], kp.givens) and not matches_exact(overrides[name], None, kp.trace.value(name), tol).all()
             for name in upstream
         )
-        if upstream and not carried_trivial and not trivial(value, kp.trace):
+        if upstream and not carried_trivial and not trivial(value, kp.givens):
             ok_ecf |= matches_exact(value, decimals, ecf_chains[0][q].own, tol)
             # Rule (c) can only add elements: not needed without written decimals (it matches
             # nothing then) or once every element is right; and only the roundings that could
