@@ -106,7 +106,7 @@ class Reruns:
         self._plans: dict[tuple[Any, int | None, frozenset[str]], Plan] = {}
         self._touch: dict[tuple[Any, int | None], Touch | None] = {}
         self._sizes: dict[tuple[Any, int | None], int] = {}  # a base's key -> _size of a re-run from it
-        self._last_fingerprint: tuple[dict[str, Value], tuple[int, ...], tuple | None] | None = None
+        self._last_fingerprint: tuple[dict[str, Value], tuple[tuple, tuple], tuple | None] | None = None
 
     def run(self, *, ops: Any = None, overrides: dict[str, Value] | None = None, decimals: int | None = None) -> Trace:
         """``lstmhw.solvers.run(problem, ops=ops, overrides=overrides, decimals=decimals)``, for less."""
@@ -149,8 +149,8 @@ class Reruns:
         if not overrides:
             return ()
         last = self._last_fingerprint
-        identity = tuple(map(id, overrides.values()))
-        if last is not None and last[0] is overrides and last[1] == identity and len(overrides) == len(last[1]):
+        identity = (tuple(overrides), tuple(map(id, overrides.values())))  # its names, and its values' objects
+        if last is not None and last[0] is overrides and last[1] == identity:
             return last[2]
         found = _fingerprint(overrides)
         self._last_fingerprint = (overrides, identity, found)  # holds the dict: its id cannot be reused meanwhile

@@ -107,6 +107,21 @@ def test_remembered_by_exact_bytes():
     assert reruns.run(overrides={"h[1]": np.array([0.3]), "mse": 0.0}) is not reruns.run(overrides={"h[1]": np.array([0.3]), "mse": -0.0})
 
 
+def test_one_dict_changed_between_reruns_is_fingerprinted_again():
+    """The fingerprint of the last dict of overrides is remembered (a student's dozen re-runs pass
+    one dict); a dict changed in between, even to hold the same value object under another
+    name, is another substitution, and gives the full run's trace for what it holds now."""
+    problem = _p4()
+    reruns = Reruns(problem)
+    value = np.array([0.3])
+    overrides = {"h[1]": value}
+    reruns.run(overrides=overrides)
+    overrides["h[2]"] = overrides.pop("h[1]")
+    assert_same_trace(run(problem, overrides={"h[2]": value}), reruns.run(overrides=overrides))
+    overrides["h[2]"] = np.array([0.4])
+    assert_same_trace(run(problem, overrides={"h[2]": np.array([0.4])}), reruns.run(overrides=overrides))
+
+
 def test_failure_is_raised_every_time():
     reruns = Reruns(_p4())
     for _ in range(3):

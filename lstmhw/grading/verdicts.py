@@ -367,11 +367,16 @@ def trivial(value: Any, givens: Sequence[np.ndarray]) -> bool:
 
 
 def numeric_givens(trace: Trace) -> list[np.ndarray]:
-    """The trace's givens that are numbers (not true/false or words), as float arrays: what
+    """The trace's givens as float arrays, but for Python true/false and words: what
     :func:`trivial` compares an answer with."""
-    return [
-        np.asarray(step.value, dtype=float) for step in trace if step.given and not isinstance(step.value, (bool, str, np.bool_))
-    ]
+    givens = []
+    for step in trace:
+        if step.given and not isinstance(step.value, (bool, str)):
+            try:
+                givens.append(np.asarray(step.value, dtype=float))
+            except (TypeError, ValueError):  # not numbers (words in a list): no number is a copy of it
+                continue
+    return givens
 
 
 def _verdict_after_ecf(
