@@ -25,7 +25,12 @@ it for less, without changing a value, by walking the trace's declared edges
   same substitution without the mistake, every step the mistake cannot touch:
   its function calls none of the operations the mistake replaces (``uses``),
   it has the same function, inputs and data in both bases, and its inputs are
-  the same in both re-runs.
+  the same in both re-runs.  Those steps are not copied: the re-run reads them
+  from the plain one.
+- **made when read**: a re-run is a :class:`Substituted` trace, the base's
+  steps with the changed ones' values beside them; a changed step's
+  :class:`~lstmhw.trace.Step` is made when it is first read (grading reads two
+  or three steps of each re-run), ``steps`` in full only if asked for.
 
 The solver contract (:class:`lstmhw.solvers.Solver`) is what makes this
 exact: which steps exist, and their inputs, never depend on the values.  The
