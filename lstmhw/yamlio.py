@@ -292,10 +292,20 @@ def _build(loader: Any, doc: Document) -> Document:
             value = _plain_number(text) if event.tag is None and event.implicit[0] else None
             if value is None:
                 value = _scalar(loader, event, doc, child_path)
-            if texts is not None and type(value) in (int, float):
-                texts[child_path()] = text
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
+            frame = stack[-1] if stack else None
+            if frame is not None and frame[7] and line == frame[6]:
+                # An item of a list on the list's own line (a matrix row, a flow list): place()
+                # and child_path() written out, since a big matrix is thousands of these.
+                container = frame[0]
+                if texts is not None and type(value) in (int, float):
+                    texts[frame[1] + (len(container),)] = text
+                frame[3] += 1
+                container.append(value)
+                continue
+            if texts is not None and type(value) in (int, float):
+                texts[child_path()] = text
             place(value, 1, line)
             continue
         if kind is _DOCUMENT_START:
