@@ -118,6 +118,8 @@ def answer_value(raw: Any) -> Any:
     if isinstance(raw, str):
         return _text_value(raw)
     if isinstance(raw, list):
+        if all(type(item) is float and item - item == 0 for item in raw):
+            return list(raw)  # a row of finite floats, the bulk of a matrix: each is its own value
         items = [answer_value(item) for item in raw]
         if any(item is None or isinstance(item, bool) for item in items):
             return None

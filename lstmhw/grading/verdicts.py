@@ -224,6 +224,8 @@ def _words(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
+        if all(type(item) is float for item in value):
+            return []  # a row of numbers
         return [w for item in value for w in _words(item)]
     return []
 

@@ -24,6 +24,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if all(type(v) is float for v in value):
+            return list(value)  # a row of floats, the bulk of a matrix
         return [jsonable(v) for v in value]
     return value
 
