@@ -453,10 +453,13 @@ def _upstream_answers(trace: Trace, quantity: str, overrides: dict[str, Any]) ->
 
 
 def _elements(value: Any, expected: Any, ok_key: np.ndarray, ok_ecf: np.ndarray) -> list[dict[str, Any]]:
-    a = np.asarray(value, dtype=float)
+    """Each element's verdict, in row-major order: its index, verdict, answer and expected value."""
+    import itertools
+
+    a = np.asarray(value, dtype=float).reshape(-1).tolist()
     r = np.asarray(expected, dtype=float)
-    out = []
-    for flat, index in enumerate(np.ndindex(r.shape)):
-        verdict = CORRECT if ok_key[flat] else CORRECT_ECF if ok_ecf[flat] else INCORRECT
-        out.append({"index": list(index), "verdict": verdict, "answer": float(a[index]), "expected": float(r[index])})
-    return out
+    indices = itertools.product(*(range(n) for n in r.shape))  # np.ndindex's order, without its per-step cost
+    return [
+        {"index": list(index), "verdict": CORRECT if key else CORRECT_ECF if ecf else INCORRECT, "answer": x, "expected": y}
+        for index, key, ecf, x, y in zip(indices, ok_key.tolist(), ok_ecf.tolist(), a, r.reshape(-1).tolist(), strict=True)
+    ]
