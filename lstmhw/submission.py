@@ -76,6 +76,17 @@ _DECIMAL_TEXT = re.compile(r"[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?")
 def decimals_written(text: str) -> float:
     """The decimals a number was written with: ``0.220`` → 3, ``4`` → 0, ``2.5e-3`` → 4,
     ``1.2e3`` → −2 (written to the hundred); nan for what is not a decimal number."""
+    # The commonest form first, without the pattern (a matrix is thousands of them): a sign,
+    # ASCII digits, a point, digits. Anything else is the pattern's to read.
+    body = text[1:] if text[:1] in ("-", "+") else text
+    whole, _, fraction = body.partition(".")
+    if (whole or fraction) and (whole.isdigit() or not whole) and (fraction.isdigit() or not fraction) and body.isascii():
+        return float(len(fraction))
+    return _decimals_by_pattern(text)
+
+
+def _decimals_by_pattern(text: str) -> float:
+    """:func:`decimals_written` of any text, by the pattern of a decimal number."""
     clean = text.strip().replace("\u2212", "-").replace("_", "")
     match = _DECIMAL_TEXT.fullmatch(clean)
     if match is None or not (match.group(1) or match.group(2)):

@@ -243,3 +243,24 @@ def test_screen_one_number_same_as_numpy():
         assert fast == slow, (value, decimals, key, values, tol)
         seen["none" if not slow else "coarse" if any(c for *_, c in slow) else "reproduced"] += 1
     assert min(seen.values()) > 50, seen  # every kind of outcome was reached
+
+
+# ----------------------------------------------------------------------------- decimals written
+def test_decimals_written_plain_form_same_as_the_pattern():
+    """``decimals_written`` reads a sign, digits, a point and digits without its pattern; on any
+    text it must give what the pattern (``_decimals_by_pattern``, the path it skips) gives, nan
+    included. Texts are drawn from the characters numbers are written with, and a few others."""
+    from lstmhw.submission import _decimals_by_pattern, decimals_written
+
+    def same(a: float, b: float) -> bool:
+        return (math.isnan(a) and math.isnan(b)) or a == b
+
+    rng = random.Random(5)
+    alphabet = "0123456789" * 3 + ".-+eE_ \u2212\u0663\u00b2x"
+    texts = ["0.220", "4", "-0.19", "+.5", "5.", ".", "-", "", "1.2.3", "--1", "0.0047", "٣.5", " 0.5", "1_0.25"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
+    for text in texts:
+        assert same(decimals_written(text), _decimals_by_pattern(text)), text
+    # and by hand
+    assert decimals_written("0.220") == 3 and decimals_written("-4") == 0 and decimals_written("+.5") == 1
+    assert math.isnan(decimals_written("1.2.3")) and math.isnan(decimals_written("."))
