@@ -49,6 +49,7 @@ from lstmhw.grading.verdicts import (
     INCORRECT,
     INVALID,
     MISSING,
+    EcfChains,
     _as_given,
     _close_to_key,
     _coerce,
@@ -507,7 +508,7 @@ def _settle(
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     from lstmhw.grading.diagnosis import OwnChains, Suspect, _diagnose, agrees
 
-    ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else []
+    ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else None
     own = OwnChains(kp, overrides)
     coarse: dict[str, dict[str, Any]] = {}
     for q in sorted(answers.pending, key=kp.order.__getitem__):
@@ -541,10 +542,10 @@ def _settle(
             results[q].diagnosis = found
 
 
-def _own_value(kp: KeyProblem, q: str, overrides: dict[str, Any], ecf_chains: list[Trace]) -> Any:
+def _own_value(kp: KeyProblem, q: str, overrides: dict[str, Any], ecf_chains: EcfChains | None) -> Any:
     """What ``q`` is from the student's own earlier values (None when none of them feeds it)."""
     from lstmhw.grading.diagnosis import _from_own_values
 
-    if not ecf_chains or not _from_own_values(kp, q, overrides):
+    if ecf_chains is None or not _from_own_values(kp, q, overrides):
         return None
-    return ecf_chains[0][q].own
+    return ecf_chains.exact[q].own

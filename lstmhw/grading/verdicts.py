@@ -255,29 +255,29 @@ def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol:
     return result
 
 
-def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> Sequence[Trace]:
-    """The solver re-run from the student's own answers, exactly and with each hand rounding.
+def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> EcfChains | None:
+    """The solver re-run from the student's own answers, exactly and with each hand rounding;
+    None if the exact one cannot be computed.
 
-    The first is the exact one (none at all if it cannot be computed); a rounding that makes
-    the chain degenerate (÷0) is left out.  The hand-rounded ones are run when first asked for
-    (:class:`_EcfChains`): an answer the exact chain settles, or one without written decimals,
-    never needs them.
+    The hand-rounded ones are run when first asked for (:meth:`EcfChains.rounded`): an answer
+    the exact chain settles, or one without written decimals, never needs them, and an answer
+    needs only the roundings that could match it.
     """
     with np.errstate(all="ignore"):
         try:
             exact = kp.reruns.run(overrides=overrides, decimals=None)
         except (ArithmeticError, ValueError, LstmhwError):
-            return []
-    return _EcfChains(kp, overrides, exact)
+            return None
+    return EcfChains(kp, overrides, exact)
 
 
-class _EcfChains(Sequence):
-    """[exact chain, hand-rounded chains...]: a list whose rounded chains are run on first use,
-    each on its own (:meth:`rounded`: only those that could match an answer are run)."""
+class EcfChains:
+    """A student's error-carried-forward chains: the ``exact`` one, and the hand-rounded ones run
+    on first use, each on its own (a rounding that makes the chain degenerate, ÷0, is left out)."""
 
     def __init__(self, kp: KeyProblem, overrides: dict[str, Any], exact: Trace) -> None:
         self._kp, self._overrides = kp, overrides
-        self._exact = exact
+        self.exact = exact
         self._rounded: dict[int, Trace | None] = {}  # decimals -> the chain, None where it failed
 
     def _chain(self, decimals: int) -> Trace | None:
@@ -286,7 +286,7 @@ class _EcfChains(Sequence):
                 try:
                     self._rounded[decimals] = self._kp.reruns.run(overrides=self._overrides, decimals=decimals)
                 except (ArithmeticError, ValueError, LstmhwError):
-                    self._rounded[decimals] = None  # this rounding makes the chain degenerate: left out
+                    self._rounded[decimals] = None
         return self._rounded[decimals]
 
     def rounded(self, answer: Any, written: Any, where: np.ndarray) -> Iterator[Trace]:
@@ -297,25 +297,6 @@ class _EcfChains(Sequence):
                 chain = self._chain(decimals)
                 if chain is not None:
                     yield chain
-
-    def _all(self) -> list[Trace]:
-        chains = [self._exact]
-        for decimals in HAND_ROUNDING_DECIMALS:
-            chain = self._chain(decimals)
-            if chain is not None:
-                chains.append(chain)
-        return chains
-
-    def __bool__(self) -> bool:
-        return True  # the exact chain is always there
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __getitem__(self, index: Any) -> Any:
-        if index == 0:
-            return self._exact
-        return self._all()[index]
 
 
 def could_match_rounded(answer: Any, written: Any, where: np.ndarray, decimals: int) -> bool:
@@ -387,13 +368,13 @@ def _verdict_after_ecf(
     value: Any,
     ok_key: np.ndarray,
     overrides: dict[str, Any],
-    ecf_chains: _EcfChains | list[Trace],
+    ecf_chains: EcfChains | None,
     decimals: Any = None,
     max_points: float | None = None,
 ) -> tuple[QuantityResult, np.ndarray]:
     """The verdict on an answer that missed the key (right only where ``ok_key``, from
     :func:`_close_to_key`): correct-ecf where it follows from the student's own earlier answers
-    (``ecf_chains``, empty without ECF), else incorrect, with per-element credit.  Returns the
+    (``ecf_chains``, None without ECF), else incorrect, with per-element credit.  Returns the
     result and its wrong elements (flat booleans).  ``max_points``: the problem's points for ``q``
     unless given (a step of the working earns none)."""
     problem, tol = kp.problem, kp.tol
@@ -402,7 +383,7 @@ def _verdict_after_ecf(
         max_points = problem.points_for(q)
     ok_ecf = np.zeros_like(ok_key)
     used: dict[str, Any] = {}
-    if ecf_chains:
+    if ecf_chains is not None:
         upstream = kp.upstream(q, frozenset(overrides))
         # An ECF answer follows from values the student gave: not from zeros or a copied given
         # (one of those among its sources, where it is not the key's own value, is enough to refuse).
@@ -411,7 +392,7 @@ def _verdict_after_ecf(
             for name in upstream
         )
         if upstream and not carried_trivial and not trivial(value, kp.givens):
-            ok_ecf |= matches_exact(value, decimals, ecf_chains[0][q].own, tol)
+            ok_ecf |= matches_exact(value, decimals, ecf_chains.exact[q].own, tol)
             # Rule (c) can only add elements: not needed without written decimals (it matches
             # nothing then) or once every element is right; and only the roundings that could
             # match are run (an answer written to 4 decimals needs no chain of 2).
@@ -429,7 +410,7 @@ def _verdict_after_ecf(
     verdict = INCORRECT if wrong.any() else CORRECT_ECF
     result = QuantityResult(q, verdict, _plain(value), _plain(expected), points, max_points)
     if used:
-        result.ecf = {"from": used, "expected": _plain(ecf_chains[0][q].own)}
+        result.ecf = {"from": used, "expected": _plain(ecf_chains.exact[q].own)}
     if ok_key.size > 1:
         result.elements = _elements(value, expected, ok_key, ok_ecf)
     return result, wrong
