@@ -9,6 +9,7 @@ imported inside the commands that use them.  ``tests/test_startup.py`` guards it
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import typer
 
 from lstmhw import __version__
 from lstmhw.errors import EXIT_INTERNAL, EXIT_SOME_UNREADABLE, EXIT_USAGE, LstmhwError
+from lstmhw.flag_commands import FLAG_COMMANDS, NUMBER, NUMBERS, SWITCH, WORD, FlagCommand
 from lstmhw.solvers import SOLVERS  # the registry is a dict of module names: nothing heavy is loaded
 
 app = typer.Typer(
@@ -190,179 +192,58 @@ def _solve_flags(data: dict[str, Any], format: str, digits: int, out: Optional[s
     render_solutions([run(problem)], format, digits, out, [problem])
 
 
-# The flags every optimizer command has (adam, momentum, rmsprop, adagrad).
-WOpt = Annotated[
-    Optional[str], typer.Option("--W", help="The weights before the step (W at t−1), e.g. '-0.22 0.33; 0.49 -0.86'.")
-]
-GradOpt = Annotated[Optional[str], typer.Option("--grad", help="The gradient at step t, the shape of W.")]
-GradsOpt = Annotated[Optional[list[str]], typer.Option("--grads", help="One gradient per step from step t on: repeat the flag.")]
-StepsOpt = Annotated[Optional[str], typer.Option("--steps", help="Apply --grad for this many steps (default 1).")]
-TOpt = Annotated[Optional[str], typer.Option("--t", help="Index of the first step computed (default 1).")]
-DecayOpt = Annotated[Optional[str], typer.Option("--weight-decay", help="λ: L2, g + λ·W[k-1] wherever g appears.")]
+# The commands that solve from flags alone (adam, ..., rnn-gradient): each made from its table.
+class _FlagCommand:
+    """The command of ``spec``: its own flags (``spec.flags``, in order), then --format, --digits,
+    --out. Typer reads the signature made here as it reads a written one; it is made when first
+    read (for the command that runs, or every command for --help), not on every start."""
+
+    def __init__(self, spec: FlagCommand) -> None:
+        self.spec = spec
+        self.__name__ = self.__qualname__ = spec.name.replace("-", "_")
+        self.__doc__ = spec.help
+        self.__annotations__ = {flag.key: _FLAG_TYPES[flag.kind] for flag in spec.flags} | _OUTPUT_TYPES
+
+    def __call__(self, **given: Any) -> None:
+        _solve_from_flags(self.spec, given)
+
+    @functools.cached_property
+    def __signature__(self) -> inspect.Signature:
+        # typer.Option as the default, not in Annotated[...]: a third of the cost
+        options = [(flag.key, typer.Option(_FLAG_DEFAULTS[flag.kind], flag.flag, help=flag.help)) for flag in self.spec.flags]
+        defaults = [*options, ("format", "table"), ("digits", 4), ("out", None)]
+        kind = inspect.Parameter.KEYWORD_ONLY
+        return inspect.Signature(
+            [inspect.Parameter(name, kind, default=default, annotation=self.__annotations__[name]) for name, default in defaults]
+        )
 
 
-def _optimizer(
-    solver: str,
-    W: Optional[str],
-    grads: Optional[list[str]],
-    flags: dict[str, Optional[str]],
-    switches: dict[str, bool],
-    words: dict[str, Optional[str]],
-    format: str,
-    digits: int,
-    out: Optional[str],
-) -> None:
-    """Solve the optimizer problem the flags describe: numbers (``flags``), ``--grads``, on/off ``switches``, ``words``."""
+_FLAG_TYPES = {NUMBER: Optional[str], NUMBERS: Optional[list[str]], WORD: Optional[str], SWITCH: bool}
+_FLAG_DEFAULTS = {NUMBER: None, NUMBERS: None, WORD: None, SWITCH: False}
+_OUTPUT_TYPES = {"format": FormatOpt, "digits": DigitsOpt, "out": OutOpt}
+
+
+def _solve_from_flags(spec: FlagCommand, given: dict[str, Any]) -> None:
+    """Solve the problem ``spec``'s flags describe: numbers, repeated numbers, on/off switches, words."""
     from lstmhw.literals import parse_literal
 
+    format, digits, out = given["format"], given["digits"], given["out"]
     check_format(format, SOLVE_FORMATS)
-    if W is None:
-        fail("--W is missing, expected the weights W[t-1], e.g. --W '-0.22 0.33; 0.49 -0.86'")
-    data = _flags_data(solver, {"W": W, **flags})
-    if grads:
-        data["grads"] = [parse_literal(g, "--grads") for g in grads]
-    data.update({key: True for key, on in switches.items() if on})
-    data.update({key: text for key, text in words.items() if text is not None})
+    for flag in spec.flags:
+        if flag.missing is not None and given[flag.key] is None:
+            fail(f"{flag.flag} is missing, expected {flag.missing}")
+    of_kind = {kind: [flag for flag in spec.flags if flag.kind == kind] for kind in (NUMBER, NUMBERS, SWITCH, WORD)}
+    data = _flags_data(spec.name, {flag.key: given[flag.key] for flag in of_kind[NUMBER]})
+    for flag in of_kind[NUMBERS]:
+        if given[flag.key]:
+            data[flag.key] = [parse_literal(text, flag.flag) for text in given[flag.key]]
+    data.update({flag.key: True for flag in of_kind[SWITCH] if given[flag.key]})
+    data.update({flag.key: given[flag.key] for flag in of_kind[WORD] if given[flag.key] is not None})
     _solve_flags(data, format, digits, out)
 
 
-@app.command()
-@guarded
-def adam(
-    W: WOpt = None,
-    grad: GradOpt = None,
-    grads: GradsOpt = None,
-    V: Annotated[Optional[str], typer.Option("--V", help="First moment V at t−1 (default zeros).")] = None,
-    S: Annotated[Optional[str], typer.Option("--S", help="Second moment S at t−1 (default zeros).")] = None,
-    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.001).")] = None,
-    beta1: Annotated[Optional[str], typer.Option("--beta1", help="Decay of V (default 0.9).")] = None,
-    beta2: Annotated[Optional[str], typer.Option("--beta2", help="Decay of S (default 0.999).")] = None,
-    eps: Annotated[Optional[str], typer.Option("--eps", help="Added to √S_corr (default 1e-8).")] = None,
-    t: Annotated[
-        Optional[str], typer.Option("--t", help="Index of the first step computed; bias correction uses β**t (default 1).")
-    ] = None,
-    steps: StepsOpt = None,
-    weight_decay: Annotated[Optional[str], typer.Option("--weight-decay", help="λ: L2, g + λ·W enters V and S.")] = None,
-    decoupled: Annotated[bool, typer.Option("--decoupled", help="With --weight-decay: AdamW, W ← W − lr·λ·W.")] = False,
-    amsgrad: Annotated[bool, typer.Option("--amsgrad", help="Use the running maximum of S (as PyTorch).")] = False,
-    format: FormatOpt = "table",
-    digits: DigitsOpt = 4,
-    out: OutOpt = None,
-) -> None:
-    """One or more Adam steps (Kingma & Ba; as torch.optim.Adam), every intermediate shown."""
-    flags = {
-        "grad": grad, "V": V, "S": S, "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "t": t, "steps": steps,
-        "weight_decay": weight_decay,
-    }
-    _optimizer("adam", W, grads, flags, {"decoupled": decoupled, "amsgrad": amsgrad}, {}, format, digits, out)
-
-
-@app.command()
-@guarded
-def momentum(
-    W: WOpt = None,
-    grad: GradOpt = None,
-    grads: GradsOpt = None,
-    V: Annotated[Optional[str], typer.Option("--V", help="The velocity V at t−1 (default zeros).")] = None,
-    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.001, as torch.optim.SGD).")] = None,
-    beta: Annotated[Optional[str], typer.Option("--beta", help="Momentum β (default 0.9).")] = None,
-    convention: Annotated[
-        Optional[str], typer.Option("--convention", help="ema: V = β·V + (1 − β)·g (Ng; default) | heavy-ball: V = β·V + g.")
-    ] = None,
-    bias_correction: Annotated[
-        bool, typer.Option("--bias-correction", help="ema: W moves along V / (1 − β^k).")
-    ] = False,
-    nesterov: Annotated[bool, typer.Option("--nesterov", help="heavy-ball: W ← W − lr·(g + β·V), as PyTorch.")] = False,
-    t: TOpt = None,
-    steps: StepsOpt = None,
-    weight_decay: DecayOpt = None,
-    format: FormatOpt = "table",
-    digits: DigitsOpt = 4,
-    out: OutOpt = None,
-) -> None:
-    """One or more momentum steps, Ng's average (ema) or torch.optim.SGD's heavy ball, every intermediate shown."""
-    flags = {"grad": grad, "V": V, "lr": lr, "beta": beta, "t": t, "steps": steps, "weight_decay": weight_decay}
-    switches = {"bias_correction": bias_correction, "nesterov": nesterov}
-    _optimizer("momentum", W, grads, flags, switches, {"convention": convention}, format, digits, out)
-
-
-@app.command()
-@guarded
-def rmsprop(
-    W: WOpt = None,
-    grad: GradOpt = None,
-    grads: GradsOpt = None,
-    S: Annotated[Optional[str], typer.Option("--S", help="The mean square S at t−1 (default zeros).")] = None,
-    G: Annotated[Optional[str], typer.Option("--G", help="With --centered: the mean gradient G at t−1 (default zeros).")] = None,
-    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.01).")] = None,
-    beta: Annotated[Optional[str], typer.Option("--beta", help="Decay of S, PyTorch's alpha (default 0.99).")] = None,
-    eps: Annotated[Optional[str], typer.Option("--eps", help="Added to √S (default 1e-8).")] = None,
-    centered: Annotated[bool, typer.Option("--centered", help="Divide by √(S − G²) + ε (as PyTorch).")] = False,
-    t: TOpt = None,
-    steps: StepsOpt = None,
-    weight_decay: DecayOpt = None,
-    format: FormatOpt = "table",
-    digits: DigitsOpt = 4,
-    out: OutOpt = None,
-) -> None:
-    """One or more RMSprop steps (as torch.optim.RMSprop), every intermediate shown."""
-    flags = {
-        "grad": grad, "S": S, "G": G, "lr": lr, "beta": beta, "eps": eps, "t": t, "steps": steps, "weight_decay": weight_decay
-    }
-    _optimizer("rmsprop", W, grads, flags, {"centered": centered}, {}, format, digits, out)
-
-
-@app.command()
-@guarded
-def adagrad(
-    W: WOpt = None,
-    grad: GradOpt = None,
-    grads: GradsOpt = None,
-    G: Annotated[
-        Optional[str], typer.Option("--G", help="The sum of squared gradients G at t−1, or one number (default zeros).")
-    ] = None,
-    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate (default 0.01).")] = None,
-    eps: Annotated[Optional[str], typer.Option("--eps", help="Added to √G (default 1e-10).")] = None,
-    t: TOpt = None,
-    steps: StepsOpt = None,
-    weight_decay: DecayOpt = None,
-    format: FormatOpt = "table",
-    digits: DigitsOpt = 4,
-    out: OutOpt = None,
-) -> None:
-    """One or more Adagrad steps (as torch.optim.Adagrad), every intermediate shown."""
-    flags = {"grad": grad, "G": G, "lr": lr, "eps": eps, "t": t, "steps": steps, "weight_decay": weight_decay}
-    _optimizer("adagrad", W, grads, flags, {}, {}, format, digits, out)
-
-
-@app.command("rnn-gradient")
-@guarded
-def rnn_gradient(
-    activation: Annotated[
-        Optional[str], typer.Option("--activation", help="sigmoid-centered (σ − 0.5) | sigmoid | tanh | relu | linear")
-    ] = None,
-    W_h: Annotated[Optional[str], typer.Option("--W-h", help="A recurrent weight or square matrix to classify.")] = None,
-    steps: Annotated[Optional[str], typer.Option("--steps", help="How many steps back the gradient travels.")] = None,
-    z: Annotated[Optional[str], typer.Option("--z", help="The fixed point's pre-activation (default 0).")] = None,
-    target: Annotated[Optional[str], typer.Option("--target", help="'Vanishes' = shrinks by this factor, e.g. 1e-4.")] = None,
-    W_x: Annotated[
-        Optional[str], typer.Option("--W-x", help="With a matrix --W-h: input weights, to follow a trajectory.")
-    ] = None,
-    x: Annotated[Optional[str], typer.Option("--x", help="Inputs, one row per step (or one row for all).")] = None,
-    h0: Annotated[Optional[str], typer.Option("--h0", help="Initial state of the trajectory (default zeros).")] = None,
-    b: Annotated[Optional[str], typer.Option("--b", help="Bias of the trajectory (default zeros).")] = None,
-    format: FormatOpt = "table",
-    digits: DigitsOpt = 4,
-    out: OutOpt = None,
-) -> None:
-    """Vanishing/exploding-gradient analysis of a simple RNN, with the reasons in words."""
-    check_format(format, SOLVE_FORMATS)
-    data = _flags_data(
-        "rnn-gradient", {"W_h": W_h, "steps": steps, "z": z, "target": target, "W_x": W_x, "x": x, "h0": h0, "b": b}
-    )
-    if activation is not None:
-        data["activation"] = activation
-    _solve_flags(data, format, digits, out)
+for _spec in FLAG_COMMANDS:
+    app.command(_spec.name)(guarded(_FlagCommand(_spec)))
 
 
 # --------------------------------------------------------------------- grade
@@ -647,14 +528,8 @@ def _resolve_annotations(callback: Optional[Callable[..., Any]]) -> None:
         callback.__annotations__.update(inspect.get_annotations(callback, eval_str=True))
 
 
-# Other names for an option, as papers and libraries write them: Kingma & Ba's step size α is
-# --lr, PyTorch's RMSprop alpha is --beta, SGD's momentum (μ) is --beta.
-OPTION_SYNONYMS = {
-    "adam": {"--alpha": "--lr", "--learning-rate": "--lr", "--m": "--V", "--v": "--S"},
-    "momentum": {"--mu": "--beta", "--momentum": "--beta", "--learning-rate": "--lr"},
-    "rmsprop": {"--alpha": "--beta", "--learning-rate": "--lr"},
-    "adagrad": {"--learning-rate": "--lr"},
-}
+# Other names for an option (--alpha for adam's --lr), per command: lstmhw.flag_commands.
+OPTION_SYNONYMS = {spec.name: spec.synonyms for spec in FLAG_COMMANDS if spec.synonyms}
 
 
 def _unknown_option(exc: Any) -> str:
