@@ -250,7 +250,7 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     except LstmhwError as exc:
         return Submission(file=file, student=_stem(file), error=str(exc))
     data = doc.data
-    student = data.get("student", _stem(file))
+    student = data.get("student")
     student = str(student) if not isinstance(student, (dict, list)) and student is not None else _stem(file)
     errors = validate_submission_document(doc, problem_ids, values=False)
     answers = data.get("answers")

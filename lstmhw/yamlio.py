@@ -431,29 +431,33 @@ def _too_big(doc: Document, path: Path, line: int | None) -> LstmhwError:
 def read_text(file: str) -> str:
     """The file's text, refusing what is too big, not a file, or not UTF-8."""
     try:
-        if os.path.isdir(file):
-            raise LstmhwError("is a folder, expected a YAML file", file=file)
         # O_NONBLOCK: opening a FIFO (a *.yaml in a submissions folder, or a link to /dev/stdin)
         # must not wait for a writer forever; fstat then refuses anything but a regular file.
         fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            status = os.fstat(handle.fileno())
-            if not stat.S_ISREG(status.st_mode):
-                raise LstmhwError("not a regular file (a pipe, device or socket), expected a YAML file", file=file)
-            if status.st_size > MAX_FILE_BYTES:
-                raise LstmhwError(
-                    f"file of {status.st_size:,} bytes, expected at most {MAX_FILE_BYTES:,}", file=file
-                )
-            # Ask for the size fstat gave (+1 to see a file that grew), not for the limit: a read
-            # of MAX_FILE_BYTES allocates that much (~20 µs a file). One that grew, or a /proc
-            # file of size 0, is read on up to the limit, as before.
-            raw = handle.read(status.st_size + 1)
-            if len(raw) > status.st_size:
-                raw += handle.read(MAX_FILE_BYTES + 1 - len(raw))
     except FileNotFoundError:
         raise LstmhwError("no such file", file=file) from None
     except OSError as exc:
+        if os.path.isdir(file):  # where a folder cannot be opened at all (Windows)
+            raise LstmhwError("is a folder, expected a YAML file", file=file) from None
         raise LstmhwError(f"cannot read: {exc.strerror}", file=file) from None
+    try:
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise LstmhwError("is a folder, expected a YAML file", file=file)
+        if not stat.S_ISREG(status.st_mode):
+            raise LstmhwError("not a regular file (a pipe, device or socket), expected a YAML file", file=file)
+        if status.st_size > MAX_FILE_BYTES:
+            raise LstmhwError(f"file of {status.st_size:,} bytes, expected at most {MAX_FILE_BYTES:,}", file=file)
+        # Ask for the size fstat gave (+1 to see a file that grew), not for the limit: a read
+        # of MAX_FILE_BYTES allocates that much (~20 µs a file). One that grew, or a /proc
+        # file of size 0, is read on up to the limit, as before.
+        raw = _read_up_to(fd, status.st_size + 1)
+        if len(raw) > status.st_size:
+            raw += _read_up_to(fd, MAX_FILE_BYTES + 1 - len(raw))
+    except OSError as exc:
+        raise LstmhwError(f"cannot read: {exc.strerror}", file=file) from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_FILE_BYTES:
         raise LstmhwError(f"file larger than {MAX_FILE_BYTES:,} bytes", file=file)
     try:
@@ -469,6 +473,18 @@ def read_text(file: str) -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise LstmhwError("a NUL byte, expected text (is this a binary file?)", file=file, line=line)
     return text
+
+
+def _read_up_to(fd: int, count: int) -> bytes:
+    """Up to ``count`` bytes from ``fd``, fewer only at the end of the file (a read may return less)."""
+    chunks, left = [], count
+    while left > 0:
+        chunk = os.read(fd, left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def load_yaml(file: str, keep_text: bool = False, keep_duplicates: bool = False) -> Document:

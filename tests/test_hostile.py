@@ -18,6 +18,8 @@ numpy RuntimeWarning into an error there, so a warning is caught as a failure to
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -373,6 +375,19 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path):
     line = one_line(result.returncode, result.stdout, result.stderr)
     assert f"{fifo}: not a regular file (a pipe, device or socket), expected a YAML file" in line
     assert elapsed < HANG
+
+
+def test_a_folder_named_like_a_submission_is_an_error_row_not_a_crash(tmp_path):
+    folder = tmp_path / "student1.yaml"  # a folder a student's zip unpacked to
+    folder.mkdir()
+    right = tmp_path / "student2.yaml"
+    right.write_text('answers: {"h[1]": 0.2174}\n', encoding="utf-8")
+    result, _ = limited("grade", str(PROBLEMS / "p4.yaml"), str(tmp_path), "--format", "csv")  # the class's folder
+    assert result.returncode == 1, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["status"] for r in rows] == ["error", "graded"]
+    assert "is a folder, expected a YAML file" in rows[0]["error"]
+    assert "Traceback" not in result.stderr
 
 
 def test_at_the_limits_files_still_work(tmp_path):
