@@ -35,7 +35,6 @@ NAME = "lstm-backward"
 KEYS = lstm_forward.KEYS
 BACKWARD_PER_STEP = 10  # dh, do, dc, df, di, dc_tilde, dz_f, dz_i, dz_o, dz_c
 BACKWARD_FIXED = 3 * len(GATES) + 2  # dW_g, dU_g, db_g for each gate, dh[0], dc[0]
-GATE_OF = {"f": "df", "i": "di", "o": "do", "c": "dc_tilde"}  # dz_g[t] is this step ⊙ the gate's derivative
 
 
 # -- the operations a mistake can change ---------------------------------------
@@ -202,6 +201,55 @@ def _carried_text(t: int) -> tuple[str, str]:
     return text, rf"\sum_{{g \in \{{f,i,o,c\}}}} U_g^\top dz_{{g,{t}}}"
 
 
+@dataclass(frozen=True)
+class LocalGradient:
+    """The step ``name[t] = gradient[t] ⊙ factor``: the gradient arriving at a node, times that node's
+    local factor, which reads the forward step ``factor_input``. The templates are in t and p = t − 1."""
+
+    name: str  # "df"
+    gradient: str  # the step of the arriving gradient: "dc"
+    factor_input: str  # "c[{p}]"
+    factor: str  # the local factor as text: "c[{p}]"
+    tex_factor: str  # and as LaTeX: "c_{{{p}}}"
+    fn: Callable[..., np.ndarray]  # fn(ops, gradient, factor input)
+    uses: tuple[str, ...] = ()  # the OPS fields fn calls
+
+
+TEX_GRADIENTS = {"dh": "dh", "dc": "dc", "df": "df", "di": "di", "do": "do", "dc_tilde": r"d\tilde{c}"}  # the arriving ones
+# The local gradients of step t (the module's docstring), in the order they are worked: do[t] from dh[t],
+# before dc[t] (a carried_step: it adds what step t+1 carries back), then the rest.
+BEFORE_DC = (LocalGradient("do", "dh", "c[{t}]", "tanh(c[{t}])", r"\tanh(c_{{{t}}})", _do, ("output_squash",)),)
+AFTER_DC = (
+    LocalGradient("df", "dc", "c[{p}]", "c[{p}]", "c_{{{p}}}", _product),
+    LocalGradient("di", "dc", "c_tilde[{t}]", "c̃[{t}]", r"\tilde{{c}}_{{{t}}}", _product),
+    LocalGradient("dc_tilde", "dc", "i[{t}]", "i[{t}]", "i_{{{t}}}", _product),
+    LocalGradient("dz_f", "df", "f[{t}]", "f[{t}]·(1 − f[{t}])", "f_{{{t}}} (1 - f_{{{t}}})",
+                  _through_sigmoid, ("sigmoid_derivative",)),
+    LocalGradient("dz_i", "di", "i[{t}]", "i[{t}]·(1 − i[{t}])", "i_{{{t}}} (1 - i_{{{t}}})",
+                  _through_sigmoid, ("sigmoid_derivative",)),
+    LocalGradient("dz_o", "do", "o[{t}]", "o[{t}]·(1 − o[{t}])", "o_{{{t}}} (1 - o_{{{t}}})",
+                  _through_sigmoid, ("sigmoid_derivative",)),
+    LocalGradient("dz_c", "dc_tilde", "c_tilde[{t}]", "(1 − c̃[{t}]²)", r"\left(1 - \tilde{{c}}_{{{t}}}^2\right)",
+                  _through_tanh, ("tanh_derivative",)),
+)
+
+
+def _local_gradient_steps(tracer: Tracer, rows: Sequence[LocalGradient], t: int, group: str) -> None:
+    """Each row's step at t: ``name[t] = gradient[t] ⊙ factor``."""
+    p = t - 1
+    for row in rows:
+        gradient = f"{row.gradient}[{t}]"
+        tracer.step(
+            f"{row.name}[{t}]",
+            f"{gradient} ⊙ {row.factor.format(t=t, p=p)}",
+            rf"{TEX_GRADIENTS[row.gradient]}_{{{t}}} \odot {row.tex_factor.format(t=t, p=p)}",
+            [gradient, row.factor_input.format(t=t, p=p)],
+            row.fn,
+            uses=row.uses,
+            group=group,
+        )
+
+
 def solve(params: LstmParams, tracer: Tracer) -> None:
     lstm_forward.solve(params, tracer)  # the forward steps and the loss, exactly as lstm-forward writes them
     T = params.x.shape[0]
@@ -210,22 +258,14 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
     factor, tex_factor = factor_text("squared", reduction, n)
     last = f"∂mse/∂h[{T}] alone: nothing is carried back from a step after the last"
     for t in range(T, 0, -1):
-        group, prev, nxt = f"backward t = {t}", t - 1, t + 1
+        group, nxt = f"backward t = {t}", t + 1
         hidden = None
         if t < T:
             carried, tex_carried = _carried_text(nxt)
             hidden = Term(carried, tex_carried, [f"dz_{g}[{nxt}]" for g in GATES], ("hidden_carry",), U)
         error = Term(f"{factor}err[{t}]", rf"{tex_factor}e_{{{t}}}", [f"err[{t}]"], data={"reduction": reduction, "n": n})
         carried_step(tracer, f"dh[{t}]", error, hidden, _dh_last, _dh, group=group, note_last=last)
-        tracer.step(
-            f"do[{t}]",
-            f"dh[{t}] ⊙ tanh(c[{t}])",
-            rf"dh_{{{t}}} \odot \tanh(c_{{{t}}})",
-            [f"dh[{t}]", f"c[{t}]"],
-            _do,
-            uses=("output_squash",),
-            group=group,
-        )
+        _local_gradient_steps(tracer, BEFORE_DC, t, group)
         local = Term(
             f"dh[{t}] ⊙ o[{t}] ⊙ (1 − tanh²(c[{t}]))",
             rf"dh_{{{t}}} \odot o_{{{t}}} \odot \left(1 - \tanh^2(c_{{{t}}})\right)",
@@ -236,39 +276,7 @@ def solve(params: LstmParams, tracer: Tracer) -> None:
         if t < T:
             cell = Term(f"dc[{nxt}] ⊙ f[{nxt}]", rf"dc_{{{nxt}}} \odot f_{{{nxt}}}", [f"dc[{nxt}]", f"f[{nxt}]"], ("cell_carry",))
         carried_step(tracer, f"dc[{t}]", local, cell, _dc_last, _dc, group=group)
-        for name, other, tex_other in (
-            ("df", f"c[{prev}]", f"c_{{{prev}}}"),
-            ("di", f"c_tilde[{t}]", rf"\tilde{{c}}_{{{t}}}"),
-            ("dc_tilde", f"i[{t}]", f"i_{{{t}}}"),
-        ):
-            tracer.step(
-                f"{name}[{t}]",
-                f"dc[{t}] ⊙ {other.replace('c_tilde', 'c̃')}",
-                rf"dc_{{{t}}} \odot {tex_other}",
-                [f"dc[{t}]", other],
-                _product,
-                group=group,
-            )
-        for g in ("f", "i", "o"):
-            d = GATE_OF[g]
-            tracer.step(
-                f"dz_{g}[{t}]",
-                f"{d}[{t}] ⊙ {g}[{t}]·(1 − {g}[{t}])",
-                rf"{d}_{{{t}}} \odot {g}_{{{t}}} (1 - {g}_{{{t}}})",
-                [f"{d}[{t}]", f"{g}[{t}]"],
-                _through_sigmoid,
-                uses=("sigmoid_derivative",),
-                group=group,
-            )
-        tracer.step(
-            f"dz_c[{t}]",
-            f"dc_tilde[{t}] ⊙ (1 − c̃[{t}]²)",
-            rf"d\tilde{{c}}_{{{t}}} \odot \left(1 - \tilde{{c}}_{{{t}}}^2\right)",
-            [f"dc_tilde[{t}]", f"c_tilde[{t}]"],
-            _through_tanh,
-            uses=("tanh_derivative",),
-            group=group,
-        )
+        _local_gradient_steps(tracer, AFTER_DC, t, group)
     _gradients(params, tracer, U)
 
 
