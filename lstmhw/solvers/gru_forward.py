@@ -17,7 +17,7 @@ with ``z`` accepted for ``u`` (PyTorch's and d2l's name for the update gate).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,8 +227,14 @@ def state_update_new(ops: GruOps, u: Any, h_prev: Any, h_tilde: Any) -> np.ndarr
     return np.asarray(u * h_tilde + (1 - u) * h_prev, dtype=float)
 
 
-# z_h[t] by the reset convention and h[t] by the update convention, as applied: (formula, LaTeX, function).
-# The formulas are templates in t, p = t − 1 and (z_h's) the optional b_U term as text and LaTeX.
+# (formula, LaTeX, function) of z_u[t] and z_r[t]; of z_h[t] by the reset convention and of h[t] by the
+# update convention, as applied. The formulas are templates in t and p = t − 1, the pre-activations' also
+# in the gate g and the optional b_U term (as text and LaTeX).
+GATE_PREACTIVATION = (
+    "W_{g}·x[{t}] + U_{g}·h[{p}] + b_{g}{bias}",
+    r"W_{g} x_{{{t}}} + U_{g} h_{{{p}}} + b_{g}{bias_tex}",
+    gate_preactivation,
+)
 CANDIDATES = {
     "before": (
         "W_h·x[{t}] + U_h·(r[{t}]⊙h[{p}]) + b_h{bias}",
@@ -272,37 +278,38 @@ GATE_ACTIVATIONS = (("u", "u", "gate", "σ", r"\sigma"), ("r", "r", "gate", "σ"
 CANDIDATE_ACTIVATION = (("h_tilde", "h", "candidate", "tanh", r"\tanh"),)  # after z_h, which reads r[t]
 
 
+def _preactivation_step(
+    tracer: Tracer, params: GruParams, g: str, t: int, template: tuple[str, str, Callable[..., np.ndarray]], group: str,
+    *, reads: Sequence[str] = (), uses: Sequence[str] = (),
+) -> None:
+    """``z_g[t]`` by ``template`` (GATE_PREACTIVATION's or a CANDIDATES entry) from x[t], h[t-1] and ``reads``,
+    with gate g's weights; its b_U term is written only where the problem gives b_U (else it adds zeros)."""
+    w, prev = params.weights, t - 1
+    formula, latex, fn = template
+    bias, bias_tex = (f" + b_U,{g}", rf" + b_{{U,{g}}}") if params.b_U else ("", "")
+    b_U = params.b_U[g] if params.b_U else np.zeros(w.hidden)
+    tracer.step(
+        f"z_{g}[{t}]",
+        formula.format(g=g, t=t, p=prev, bias=bias),
+        latex.format(g=g, t=t, p=prev, bias_tex=bias_tex),
+        [f"x[{t}]", f"h[{prev}]", *reads],
+        fn,
+        uses=("input_term", "recurrent_term", *uses),
+        data={"W": w.W[g], "U": w.U[g], "b": w.b[g], "b_U": b_U},
+        group=group,
+    )
+
+
 def gru_steps(tracer: Tracer, params: GruParams, t: int, update: str, reset: str) -> str:
     """One GRU step t from x[t] and h[t-1] (already in the trace); returns h[t]'s name."""
-    w, group, prev = params.weights, f"t = {t}", t - 1
-    H = w.hidden
-    b_U = params.b_U or {g: np.zeros(H) for g in GATES}
-    bias = (lambda g: f" + b_U,{g}") if params.b_U else (lambda g: "")
-    bias_tex = (lambda g: rf" + b_{{U,{g}}}") if params.b_U else (lambda g: "")
+    group, prev = f"t = {t}", t - 1
     tracer.given(f"x[{t}]", params.x[t - 1], group=group)
     for g in ("u", "r"):
-        tracer.step(
-            f"z_{g}[{t}]",
-            f"W_{g}·x[{t}] + U_{g}·h[{prev}] + b_{g}{bias(g)}",
-            rf"W_{g} x_{{{t}}} + U_{g} h_{{{prev}}} + b_{g}{bias_tex(g)}",
-            [f"x[{t}]", f"h[{prev}]"],
-            gate_preactivation,
-            uses=("input_term", "recurrent_term"),
-            data={"W": w.W[g], "U": w.U[g], "b": w.b[g], "b_U": b_U[g]},
-            group=group,
-        )
+        _preactivation_step(tracer, params, g, t, GATE_PREACTIVATION, group)
     activation_steps(tracer, GATE_ACTIVATIONS, t, group)
-    formula, latex, candidate = CANDIDATES[reset]
-    tracer.step(
-        f"z_h[{t}]",
-        formula.format(t=t, p=prev, bias=bias("h")),
-        latex.format(t=t, p=prev, bias_tex=bias_tex("h")),
-        [f"x[{t}]", f"h[{prev}]", f"r[{t}]"],
-        candidate,
-        # reset_placement chose the function (and its formula) above: a mistake there touches this step
-        uses=("input_term", "recurrent_term", "reset_gate", "reset_placement"),
-        data={"W": w.W["h"], "U": w.U["h"], "b": w.b["h"], "b_U": b_U["h"]},
-        group=group,
+    # z_h reads r[t] too; reset_placement chose its function (and formula): a mistake there touches this step
+    _preactivation_step(
+        tracer, params, "h", t, CANDIDATES[reset], group, reads=[f"r[{t}]"], uses=("reset_gate", "reset_placement")
     )
     activation_steps(tracer, CANDIDATE_ACTIVATION, t, group)
     formula, latex, new_state = NEW_STATES[update]
