@@ -27,8 +27,10 @@ from lstmhw.grading.verdicts import (
     _figures_shown,
     _half_unit,
     _one_number,
+    half_unit,
     matches_exact,
     near_as_written,
+    shows_two_figures,
     within,
 )
 from lstmhw.mistakes import generic_candidates
@@ -265,11 +267,11 @@ class _Screen:
         if d is not None and math.isfinite(d):
             if not -300 <= d <= 300:
                 return None
-            half = 0.5 * 10.0**-d * (1 + 1e-9)  # as _half_unit
+            half = half_unit(d)
         k = None if key is None else float(key.reshape(-1)[0])
         # An answer written to one significant figure that the key itself does not round to (coarse).
         one_figure = (
-            half is not None and k is not None and not (a != 0 and d >= 1 - math.floor(math.log10(abs(a)))) and abs(a - k) > half
+            half is not None and k is not None and not (a != 0 and shows_two_figures(a, d)) and abs(a - k) > half
         )
         found = []
         for candidate, v, differs in zip(self.candidates, self._column(), self.differs[:, 0].tolist(), strict=True):
@@ -278,7 +280,7 @@ class _Screen:
             reproduced = abs(a - v) <= tol.atol + tol.rtol * abs(v)  # within (v is finite: screened)
             near = half is not None and abs(a - v) <= half
             if near and not reproduced:
-                reproduced = v != 0 and d >= 1 - math.floor(math.log10(abs(v)))  # rule (b): two figures of v shown
+                reproduced = v != 0 and shows_two_figures(v, d)  # rule (b)
             if reproduced or (near and one_figure):
                 found.append(Match(candidate, np.array([True]), not reproduced))
         return found

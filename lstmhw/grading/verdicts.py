@@ -13,6 +13,7 @@ What grades a whole problem (and calls the diagnosis) is in :mod:`lstmhw.grading
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -76,9 +77,22 @@ def _figures_shown(x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
 
 
 def _half_unit(decimals: np.ndarray) -> np.ndarray:
-    """Half a unit of the last written digit (a hair more, for the binary representation); nan if unknown."""
+    """:func:`half_unit` of each element; nan if unknown."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return 0.5 * 10.0 ** (-decimals) * (1 + 1e-9)  # relative slack only: no floor that a tiny value could hide in
+        return half_unit(decimals)
+
+
+def half_unit(decimals: Any) -> Any:
+    """Half a unit of the last of ``decimals`` written decimals, a hair more for the binary
+    representation (relative slack only: no floor that a tiny value could hide in). One number
+    (a Python float: |decimals| ≤ 300, or it overflows) or elementwise for an array."""
+    return 0.5 * 10.0**-decimals * (1 + 1e-9)
+
+
+def shows_two_figures(x: float, decimals: float) -> bool:
+    """Do ``decimals`` decimals show at least two significant figures of ``x`` (not 0)?
+    :func:`_figures_shown` for one number."""
+    return decimals >= 1 - math.floor(math.log10(abs(x)))
 
 
 def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndarray:
@@ -92,7 +106,7 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
         if not within_half_unit(a1, d1, r1):
             return ok
-        return np.array([r1 == 0 or d1 >= 1 - math.floor(math.log10(abs(r1)))])
+        return np.array([r1 == 0 or shows_two_figures(r1, d1)])
     a = np.asarray(answer, dtype=float).reshape(-1)
     r = np.asarray(reference, dtype=float).reshape(-1)
     d = np.asarray(decimals, dtype=float).reshape(-1)
@@ -117,7 +131,7 @@ def _one_number(x: Any) -> float | None:
 def within_half_unit(a: float, d: float, r: float) -> bool:
     """One number: is ``a`` ``r`` to half a unit of its last written digit (``d`` decimals, nan if unknown)?
     :func:`_half_unit` in plain floats."""
-    return math.isfinite(d) and d >= -300 and math.isfinite(r) and abs(a - r) <= 0.5 * 10.0**-d * (1 + 1e-9)
+    return math.isfinite(d) and d >= -300 and math.isfinite(r) and abs(a - r) <= half_unit(d)
 
 
 def near_as_written(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
@@ -145,7 +159,7 @@ def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
         return near
     a1, d1 = _one_number(answer), _one_number(decimals)
     if a1 is not None and d1 is not None:  # one number (near: a1 ≠ 0)
-        return np.array([d1 >= 1 - math.floor(math.log10(abs(a1)))])
+        return np.array([shows_two_figures(a1, d1)])
     with np.errstate(invalid="ignore", over="ignore"):
         return near & _figures_shown(np.asarray(answer, dtype=float).reshape(-1), np.asarray(decimals, dtype=float).reshape(-1))
 
@@ -323,7 +337,7 @@ def could_match_rounded(answer: Any, written: Any, where: np.ndarray, decimals: 
     for x, digits in pairs:
         if not (math.isfinite(x) and math.isfinite(digits) and -300 <= digits <= 300):
             return True
-        half = 0.5 * 10.0**-digits * (1 + 1e-9)  # as within_half_unit
+        half = half_unit(digits)
         if abs(x) <= 1.01 * 10.0 ** (1 - decimals) + half:  # a two-figure value could be near
             return True
         scaled = x * 10.0**decimals
@@ -435,8 +449,6 @@ def _upstream_answers(trace: Trace, quantity: str, overrides: dict[str, Any]) ->
 
 def _elements(value: Any, expected: Any, ok_key: np.ndarray, ok_ecf: np.ndarray) -> list[dict[str, Any]]:
     """Each element's verdict, in row-major order: its index, verdict, answer and expected value."""
-    import itertools
-
     a = np.asarray(value, dtype=float).reshape(-1).tolist()
     r = np.asarray(expected, dtype=float)
     indices = itertools.product(*(range(n) for n in r.shape))  # np.ndindex's order, without its per-step cost

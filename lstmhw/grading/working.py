@@ -121,8 +121,6 @@ def _charge(
     """``result`` carries the errors of ``reaching`` ({step: the elements it reaches}), charged here:
     credit carried forward from them is withdrawn where they reach, and where the answer follows
     from the student's own values its diagnosis points at the first of them."""
-    import numpy as np
-
     reached = np.logical_or.reduce(list(reaching.values()))
     if result.elements:
         for flat, element in enumerate(result.elements):
