@@ -1,47 +1,42 @@
-"""Re-running one problem's solver for grading: the traces of :func:`lstmhw.solvers.run`, for less.
+"""Re-running one problem's solver from a student's values, for grading: one quantity at a time.
 
-Grading re-runs the key's solver for every student with a wrong answer: with
-their own answers substituted (error carried forward, at full precision and
-hand-rounded) and with each mistake from their own answers (diagnosis).  In a
-class of thousands that is most of the grading time, so :class:`Reruns` does
-it for less, without changing a value, by walking the trace's declared edges
-(:mod:`lstmhw.trace`):
+Grading asks two things of a wrong answer to a quantity q: what q is from the student's own
+earlier answers (error carried forward, exactly and hand-rounded), and what it would be from
+them with each catalogued mistake (diagnosis). Both are q's ``own`` value — its function of its
+inputs, the student's value of q itself set aside — when the solver is re-run with the
+student's values substituted (:mod:`lstmhw.trace`). In a class of thousands that is most of
+the grading time, so :meth:`Reruns.own` computes it for less, by walking the trace's declared
+edges:
 
-- **remembered**: a re-run is kept under what it was run with (the ops, the
-  decimals, the exact type, shape and bytes of every substituted value).
-  Students who make the same mistake give the same answers, so in a class
-  most re-runs have been run before.  The memory is bounded (least recently
-  used first out).
-- **downstream only**: a substitution changes only the steps that read a
-  substituted value, directly or through other steps.  Those are recomputed,
-  in the solver's order, from a base trace run once with the same ops and
-  decimals, exactly as :meth:`lstmhw.trace.Tracer.step` computes them (the
-  step's function of the ops, its inputs and its data; float errors raised as
-  the same error; hand rounding; the override) under the floating-point
-  settings of :func:`lstmhw.solvers.run`.  Every other step keeps the base's
-  values, since it has the base's inputs.  A re-run whose base fails is run in
-  full.
-- **shared with the plain chain**: a re-run with a mistake takes, from the
-  same substitution without the mistake, every step the mistake cannot touch:
-  its function calls none of the operations the mistake replaces (``uses``),
-  it has the same function, inputs and data in both bases, and its inputs are
-  the same in both re-runs.  Those steps are not copied: the re-run reads them
-  from the plain one.
-- **made when read**: a re-run is a :class:`Substituted` trace, the base's
-  steps with the changed ones' values beside them; a changed step's
-  :class:`~lstmhw.trace.Step` is made when it is first read (grading reads two
-  or three steps of each re-run), ``steps`` in full only if asked for.
+- **q's route only**: walking back from q, a student's value ends the walk (it replaces
+  everything above it). The steps passed on the way that a student's value reaches are
+  computed again, in the solver's order; every other step keeps the base's value (a trace run
+  once with the same ops and decimals). So q depends only on the answers it is computed from:
+  a later answer, or one feeding another branch, is not read, and a step that fails from it
+  (an overflow) fails nothing here.
+- **exact**: a step is computed as :meth:`lstmhw.trace.Tracer.step` computes it — its function
+  of the ops, its inputs and its data, float errors raised as the same error, hand rounding —
+  under the floating-point settings of :func:`lstmhw.solvers.run`. If the base itself cannot be
+  computed, the whole chain is run (:func:`lstmhw.solvers.run`).
+- **remembered**: under the ops, the decimals, q, and the exact type, shape and bytes of the
+  student's values on the route. Students who make the same mistake give the same answers, so
+  in a class most re-runs have been run before. The memory is bounded (least recently used
+  first out).
+- **shared with the plain re-run**: with a mistake, a step on the route the mistake cannot
+  touch — its function calls none of the operations the mistake replaces (``uses``), it has the
+  same function, inputs and data in both bases, and its inputs are the same in both re-runs —
+  is taken from the same re-run without the mistake (which error carried forward runs anyway).
 
-The solver contract (:class:`lstmhw.solvers.Solver`) is what makes this
-exact: which steps exist, and their inputs, never depend on the values.  The
-differential tests in ``tests/test_reruns.py`` hold every solver to it.
+The solver contract (:class:`lstmhw.solvers.Solver`) is what makes this exact: which steps
+exist, and their inputs, never depend on the values. ``tests/test_reruns.py`` holds every
+solver to it, against a plain recursive evaluation of the trace written in the test.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,24 +62,13 @@ class _Failed:
 
 
 @dataclass(frozen=True)
-class PlannedStep:
-    """One step a substitution reaches, and how the re-run gets its value."""
+class Route:
+    """What q's own value needs when a student has given values for ``names``: the same for every
+    student who answered the same steps, so found once per ops, decimals, q and names."""
 
-    name: str
-    step: Step  # the base's step
-    recompute: bool  # an input changed: call the step's function again
-    substituted: bool  # the student gave this value
-    shared: int  # 0: computed here; 1: the plain re-run's Step itself; 2: its values in this base's Step
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The steps a substitution reaches, in the solver's order, and which of them a mistaken re-run
-    takes from the plain one as they are (their Step read from it when first asked for)."""
-
-    steps: list[PlannedStep]  # every step reached
-    own: list[PlannedStep]  # with the plain re-run at hand: the steps computed (or noted) here
-    shared: dict[str, bool]  # with it: the others, by name -> their text is the plain one's (alike)
+    used: tuple[str, ...]  # the student's values q is computed from, in the solver's order
+    steps: tuple[Step, ...]  # the base's steps they reach on the way to q, in order: q last
+    shared: frozenset[str]  # with a mistake: the steps taken as they are from the plain re-run
 
 
 @dataclass(frozen=True)
@@ -93,50 +77,38 @@ class Touch:
 
     untouched: frozenset[str]  # steps whose function is the plain one and calls no replaced operation
     equal: frozenset[str]  # steps whose value is the same, bit for bit, in both bases
-    alike: frozenset[str]  # steps whose text (formula, notes, ...) is the same in both bases
 
 
 class Reruns:
-    """Re-runs of ``problem``'s solver: remembered, and downstream of the substitution only."""
+    """Re-runs of ``problem``'s solver from students' values: one quantity's own value at a time,
+    remembered, and computed along its route only (see the module docstring)."""
 
     def __init__(self, problem: Any, memo_bytes: int = MEMO_BYTES) -> None:
         self.problem = problem
         self.module = solver_module(problem.solver)
         self.plain_ops = self.module.OPS
         self.memo_bytes = memo_bytes
-        # key -> (trace or failure, its size); the key holds the ops themselves (frozen dataclasses)
-        self._memo: OrderedDict[Any, tuple[Trace | _Failed, int]] = OrderedDict()
+        # key -> (the route's computed values or a failure, its size); the key holds the ops
+        # themselves (frozen dataclasses hashed by identity)
+        self._memo: OrderedDict[Any, tuple[dict[str, Value] | _Failed, int]] = OrderedDict()
         self._held = 0  # bytes, roughly, held by the remembered re-runs
         self._bases: dict[tuple[Any, int | None], Trace | _Failed] = {}
-        self._plans: dict[tuple[Any, int | None, frozenset[str]], Plan] = {}
+        self._routes: dict[tuple[Any, int | None, str, frozenset[str]], Route] = {}
         self._touch: dict[tuple[Any, int | None], Touch | None] = {}
-        self._sizes: dict[tuple[Any, int | None], int] = {}  # a base's key -> _size of a re-run from it
-        self._last_fingerprint: tuple[dict[str, Value], tuple[tuple, tuple], tuple | None] | None = None
+        self._last: tuple[Mapping[str, Value], tuple[tuple, tuple], dict[str, Any]] | None = None
 
-    def run(self, *, ops: Any = None, overrides: dict[str, Value] | None = None, decimals: int | None = None) -> Trace:
-        """``lstmhw.solvers.run(problem, ops=ops, overrides=overrides, decimals=decimals)``, for less."""
+    def own(self, q: str, overrides: Mapping[str, Value], *, ops: Any = None, decimals: int | None = None) -> Value:
+        """``lstmhw.solvers.run(problem, ops=ops, overrides=overrides, decimals=decimals)[q].own``,
+        computed along q's route only: a step q is not computed from is never computed, so it
+        cannot fail this. Raises as that run would for a step on the route."""
         ops = self.plain_ops if ops is None else ops
-        substituted = self._fingerprint(overrides)
-        if substituted is None:  # a value that cannot be fingerprinted: nothing remembered
-            return self._compute(ops, overrides, decimals)
-        key = (ops, decimals, substituted)
-        entry = self._memo.get(key)
-        if entry is None:
-            try:
-                found: Trace | _Failed = self._compute(ops, overrides, decimals)
-            except _DETERMINISTIC as exc:  # the same inputs fail the same way
-                found = _Failed(exc)
-            size = (self._sizes.get((ops, decimals), 0) if overrides else 0) or _size(found)
-            self._memo[key] = (found, size)
-            self._held += size
-            while self._held > self.memo_bytes and len(self._memo) > 1:
-                self._held -= self._memo.popitem(last=False)[1][1]
-        else:
-            self._memo.move_to_end(key)
-            found = entry[0]
-        if isinstance(found, _Failed):
-            raise found.exc.with_traceback(None)
-        return found
+        base = self._base(ops, decimals)
+        if isinstance(base, _Failed):  # the chain cannot even be run from the givens: run it in full
+            return self._remembered((ops, decimals, q, "whole"), overrides, tuple(overrides), None, None)[q]
+        route = self._route(base, ops, decimals, q, frozenset(overrides))
+        if not route.used:  # no value of the student's reaches q
+            return base.steps[q].own
+        return self._remembered((ops, decimals, q), overrides, route.used, base, route)[q]
 
     def whole(self, ops: Any, decimals: int | None = None) -> Trace:
         """``lstmhw.solvers.run(problem, ops=ops, decimals=decimals)``: the whole chain from the givens,
@@ -147,35 +119,76 @@ class Reruns:
         return base
 
     # ------------------------------------------------------------------ internals
-    def _fingerprint(self, overrides: dict[str, Value] | None) -> tuple | None:
-        """:func:`_fingerprint` of ``overrides``, remembered for the last dict seen: grading re-runs one
-        student's dict a dozen times (error carried forward at each rounding, each mistake). The same
-        dict holding the same value objects is the same substitution (values are never changed in place)."""
-        if not overrides:
-            return ()
-        last = self._last_fingerprint
-        identity = (tuple(overrides), tuple(map(id, overrides.values())))  # its names, and its values' objects
-        if last is not None and last[0] is overrides and last[1] == identity:
-            return last[2]
-        found = _fingerprint(overrides)
-        self._last_fingerprint = (overrides, identity, found)  # holds the dict: its id cannot be reused meanwhile
+    def _remembered(
+        self, where: tuple, overrides: Mapping[str, Value], used: tuple[str, ...], base: Trace | None, route: Route | None
+    ) -> dict[str, Value]:
+        """The route's values (``base`` None: the whole chain's own values), remembered under
+        ``where`` and the exact student's values in ``used``; a failure is raised every time."""
+        fingerprint = self._fingerprint(overrides, used)
+        key = (*where, fingerprint)
+        entry = self._memo.get(key) if fingerprint is not None else None
+        if entry is None:
+            try:
+                found: dict[str, Value] | _Failed = self._compute(where, overrides, used, base, route)
+            except _DETERMINISTIC as exc:  # the same inputs fail the same way
+                found = _Failed(exc)
+            if fingerprint is not None:
+                size = 256 if isinstance(found, _Failed) else sum(100 + 8 * getattr(v, "size", 1) for v in found.values())
+                self._memo[key] = (found, size)
+                self._held += size
+                while self._held > self.memo_bytes and len(self._memo) > 1:
+                    self._held -= self._memo.popitem(last=False)[1][1]
+        else:
+            self._memo.move_to_end(key)
+            found = entry[0]
+        if isinstance(found, _Failed):
+            raise found.exc.with_traceback(None)
         return found
 
-    def _compute(self, ops: Any, overrides: dict[str, Value] | None, decimals: int | None) -> Trace:
-        if not overrides:
-            return run(self.problem, ops=ops, decimals=decimals)
-        base = self._base(ops, decimals)
-        if isinstance(base, _Failed):
-            return run(self.problem, ops=ops, overrides=overrides, decimals=decimals)
+    def _compute(
+        self, where: tuple, overrides: Mapping[str, Value], used: tuple[str, ...], base: Trace | None, route: Route | None
+    ) -> dict[str, Value]:
+        ops, decimals, q = where[0], where[1], where[2]
+        if base is None or route is None:
+            whole = run(self.problem, ops=ops, overrides={n: overrides[n] for n in used}, decimals=decimals)
+            return {q: whole[q].own}
         reference = None
-        if ops is not self.plain_ops and self._touched(ops, decimals) is not None:
-            # The same substitution without the mistake (error carried forward runs it anyway):
-            # the steps the mistake does not touch, from the same inputs, are this run's too.
+        if route.shared:  # the same re-run without the mistake: the steps it cannot touch are its
+            plain_base, plain_route = self._plain(decimals, q, overrides)
             try:
-                reference = self.run(overrides=overrides, decimals=decimals)
+                reference = self._remembered((self.plain_ops, decimals, q), overrides, plain_route.used, plain_base, plain_route)
             except _DETERMINISTIC:
                 reference = None
-        return self._substitute(base, overrides, decimals, ops, reference)
+        shared = route.shared if reference is not None else frozenset()
+        paper = paper_ops(self.module, ops, decimals)  # what the base was run with (lstmhw.solvers.run)
+        base_steps = base.steps
+        values: dict[str, Value] = {}
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                for step in route.steps:
+                    name = step.name
+                    if name in shared:
+                        values[name] = reference[name]  # type: ignore[index]
+                        continue
+                    # An input is a step computed here, a student's value, or as in the base.
+                    args = [
+                        values[i] if i in values else overrides[i] if i in used else base_steps[i].value
+                        for i in step.inputs
+                    ]
+                    try:
+                        own = step.fn(paper, *args, **step.data) if step.data else step.fn(paper, *args)  # type: ignore[misc]
+                    except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+                        raise numeric_error(name, step.formula, exc) from None
+                    values[name] = round_value(own, decimals) if decimals is not None else own
+        except LstmhwError as exc:
+            raise exc.located(file=getattr(self.problem, "file", None) or None) from None
+        return values
+
+    def _plain(self, decimals: int | None, q: str, overrides: Mapping[str, Value]) -> tuple[Trace, Route]:
+        """The plain base and q's route in it, for the same answered steps (a mistaken re-run's reference)."""
+        base = self._base(self.plain_ops, decimals)
+        assert not isinstance(base, _Failed)  # a route shares steps only when both bases ran (_touched)
+        return base, self._route(base, self.plain_ops, decimals, q, frozenset(overrides))
 
     def _base(self, ops: Any, decimals: int | None) -> Trace | _Failed:
         key = (ops, decimals)
@@ -186,41 +199,50 @@ class Reruns:
                 self._bases[key] = _Failed(exc)
         return self._bases[key]
 
-    def _plan(self, base: Trace, names: frozenset[str], ops: Any, decimals: int | None) -> Plan:
-        """Every step a substitution of ``names`` reaches, in the solver's order: the walk over
-        declared edges, the same for every student who answered the same quantities.
+    def _route(self, base: Trace, ops: Any, decimals: int | None, q: str, names: frozenset[str]) -> Route:
+        """q's :class:`Route` in ``base`` when the student has given ``names``.
 
-        A step is shared with the plain re-run when the mistake cannot touch it (:meth:`_touched`)
-        and each of its inputs is the same in both re-runs: substituted, itself shared, or not
-        reached by the substitution and equal in both bases.
+        Walking back from q's inputs, a given value or a student's value ends the walk; the
+        student's values met are ``used``. The steps passed that one of those reaches (directly or
+        through other such steps) are recomputed, and q itself. With a mistake, a step is shared
+        with the plain re-run when the mistake cannot touch it (:meth:`_touched`), it is on the
+        plain route too, and each of its inputs is the same in both re-runs: a student's value,
+        itself shared, or on neither route and equal in both bases.
         """
-        key = (ops, decimals, names)
-        found = self._plans.get(key)
-        if found is None:
-            plan = []
-            changed: set[str] = set()
-            shared: set[str] = set()
-            touch = self._touched(ops, decimals) if ops is not self.plain_ops else None
-            for name, step in base.steps.items():
-                if step.fn is None:
-                    continue  # problem data: never substituted
-                dirty = not changed.isdisjoint(step.inputs)
-                if not (dirty or name in names):
-                    continue
-                same = touch is not None and name in touch.untouched and all(
-                    (i in names or i in shared) if i in changed else i in touch.equal for i in step.inputs
-                )
-                if same:
+        key = (ops, decimals, q, names)
+        found = self._routes.get(key)
+        if found is not None:
+            return found
+        steps = base.steps
+        above: set[str] = set()  # the steps q is computed from, the walk ending at the student's values
+        stack = list(steps[q].inputs)
+        while stack:
+            name = stack.pop()
+            if name not in above:
+                above.add(name)
+                if name not in names:
+                    stack.extend(steps[name].inputs)
+        used = tuple(name for name in steps if name in above and name in names)
+        reached: set[str] = set(used)
+        route: list[Step] = []
+        for name, step in steps.items():
+            if (name in above and name not in names) or name == q:
+                if not reached.isdisjoint(step.inputs):
+                    reached.add(name)
+                    route.append(step)
+        shared: set[str] = set()
+        touch = self._touched(ops, decimals) if ops is not self.plain_ops and used else None
+        if touch is not None:
+            plain = self._plain(decimals, q, names)[1]
+            on_plain = {step.name for step in plain.steps}
+            mine = {step.name for step in route}
+            for step in route:
+                name = step.name
+                if name in touch.untouched and name in on_plain and all(
+                    i in used or i in shared or (i not in mine and i not in on_plain and i in touch.equal) for i in step.inputs
+                ):
                     shared.add(name)
-                how = (1 if name in touch.alike else 2) if same else 0
-                plan.append(PlannedStep(name, step, dirty, name in names, how))
-                changed.add(name)
-            # A shared step whose note is a function of its value, in text of its own, is noted
-            # here (a note that fails fails this re-run): it stays in the loop.
-            taken = {p.name: p.shared == 1 for p in plan if p.shared and (p.shared == 1 or p.step.describe is None)}
-            found = Plan(plan, [p for p in plan if p.name not in taken], taken)
-            self._plans[key] = found
-            self._sizes.setdefault((ops, decimals), _size(base))
+        found = self._routes[key] = Route(used, tuple(route), frozenset(shared))
         return found
 
     def _touched(self, ops: Any, decimals: int | None) -> Touch | None:
@@ -232,126 +254,26 @@ class Reruns:
             self._touch[key] = _touch(base, plain, _replaced(ops, self.plain_ops)) if ok else None
         return self._touch[key]
 
-    def _substitute(
-        self, base: Trace, overrides: dict[str, Value], decimals: int | None, ops: Any, reference: Trace | None
-    ) -> Trace:
-        """``base`` (run with ``ops`` and ``decimals``) with ``overrides`` substituted and every
-        step downstream of them recomputed, or taken from ``reference`` (the same substitution
-        without the mistake) where the mistake cannot matter."""
-        changed: dict[str, tuple[Step, Value, Value, str | None]] = {}  # name -> (base step, value, own, note)
-        base_steps = base.steps
-        plan = self._plan(base, frozenset(overrides), ops, decimals)
-        if reference is not None:  # the shared steps are the plain re-run's: their values are its
-            todo, taken = plan.own, plan.shared
-            values = {name: reference.value(name) for name in taken}  # the value of every changed step
-        else:
-            todo, taken, values = plan.steps, {}, {}
-        paper = paper_ops(self.module, ops, decimals)  # what the base was run with (lstmhw.solvers.run)
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-                for planned in todo:
-                    name, step = planned.name, planned.step
-                    if planned.shared and reference is not None:
-                        value, own = reference.value(name), reference[name].own
-                    else:
-                        if planned.recompute:
-                            args = [values[i] if i in values else base_steps[i].value for i in step.inputs]
-                            try:
-                                own = step.fn(paper, *args, **step.data) if step.data else step.fn(paper, *args)
-                            except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
-                                raise numeric_error(name, step.formula, exc) from None
-                            if decimals is not None:
-                                own = round_value(own, decimals)
-                        else:
-                            own = step.own
-                        value = overrides[name] if planned.substituted else own
-                    # The note now, as Tracer.step writes it: a note that fails fails this re-run.
-                    note = step.describe(value) if step.describe is not None else None
-                    changed[name] = (step, value, own, note)
-                    values[name] = value
-        except LstmhwError as exc:
-            raise exc.located(file=getattr(self.problem, "file", None) or None) from None
-        return Substituted(base, changed, reference, taken)
+    def _fingerprint(self, overrides: Mapping[str, Value], used: tuple[str, ...]) -> tuple | None:
+        """The exact student's values in ``used`` (:func:`_item`), hashable; None if one cannot be.
 
-
-class Substituted(Trace):
-    """A re-run: ``base``'s trace with the steps a substitution reached changed.
-
-    Only the changed steps' values are computed; their :class:`Step` objects are made when first
-    read (grading reads two or three steps of a re-run), and ``steps`` in full only if asked for.
-    A mistaken re-run's steps the mistake cannot touch are the plain re-run's (``reference``,
-    ``taken``: name -> the Step as it is there, or its values in this base's text). Otherwise a
-    :class:`Trace` like any other.
-    """
-
-    def __init__(
-        self,
-        base: Trace,
-        changed: dict[str, tuple[Step, Value, Value, str | None]],
-        reference: Trace | None = None,
-        taken: dict[str, bool] | None = None,
-    ) -> None:
-        # No Trace.__init__: ``steps`` is this class's property, made from base and changed.
-        self.__dict__.update(problem_id=base.problem_id, solver=base.solver, title=base.title, asked=base.asked)
-        self._base = base.steps
-        self._changed = changed
-        self._reference = reference
-        self._taken = taken or {}
-        self._made: dict[str, Step] = {}
-        self._all: dict[str, Step] | None = None
-
-    @property  # type: ignore[override]
-    def steps(self) -> dict[str, Step]:  # noqa: D102  (Trace.steps)
-        if self._all is None:
-            self._all = {name: self[name] for name in self._base}
-        return self._all
-
-    def __getitem__(self, name: str) -> Step:
-        found = self._made.get(name)
-        if found is not None:
-            return found
-        entry = self._changed.get(name)
-        if entry is None:
-            alike = self._taken.get(name)
-            if alike is None:
-                return self._base[name]
-            plain = self._reference[name]  # type: ignore[index]
-            if alike:
-                return plain
-            entry = (self._base[name], plain.value, plain.own, None)
-        step, value, own, note = entry
-        new = object.__new__(Step)  # dataclasses.replace, for a tenth of its cost
-        fields = new.__dict__
-        fields.update(step.__dict__)
-        fields["value"] = value
-        fields["own"] = own
-        if note is not None:
-            fields["note"] = note
-        self._made[name] = new
-        return new
-
-    def value(self, name: str) -> Value:
-        entry = self._changed.get(name)
-        if entry is not None:
-            return entry[1]
-        if name in self._taken:
-            return self._reference.value(name)  # type: ignore[union-attr]
-        return self._base[name].value
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._base
-
-    def __iter__(self) -> Iterator[Step]:
-        return iter(self.steps.values())
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Trace):
-            return NotImplemented
-        return (self.problem_id, self.solver, self.title, self.asked, self.steps) == (
-            other.problem_id, other.solver, other.title, other.asked, other.steps
-        )
-
-    __hash__ = None  # type: ignore[assignment]  (as Trace: a dataclass with eq)
+        Each value's item is remembered for the last dict seen: grading asks a dozen re-runs of one
+        student's dict. The same dict holding the same value objects is the same substitution
+        (values are never changed in place)."""
+        last = self._last
+        identity = (tuple(overrides), tuple(map(id, overrides.values())))  # its names, and its values' objects
+        if last is None or last[0] is not overrides or last[1] != identity:
+            last = self._last = (overrides, identity, {})  # holds the dict: its id cannot be reused meanwhile
+        items = last[2]
+        out = []
+        for name in used:
+            item = items.get(name)
+            if item is None:
+                item = items[name] = _item(overrides[name])
+            if item is False:
+                return None
+            out.append((name, item))
+        return tuple(out)
 
 
 def _replaced(ops: Any, plain_ops: Any) -> frozenset[str] | None:
@@ -365,19 +287,17 @@ def _touch(base: Trace, plain: Trace, replaced: frozenset[str] | None) -> Touch 
     """:class:`Touch` of ``base`` (the mistaken ops) against ``plain``; None if not comparable."""
     if replaced is None or list(base.steps) != list(plain.steps):
         return None
-    untouched, equal, alike = set(), set(), set()
+    untouched, equal = set(), set()
     for name, step in base.steps.items():
         other = plain.steps[name]
         if _same_value(step.value, other.value):
             equal.add(name)
-        if (step.formula, step.latex, step.group, step.note) == (other.formula, other.latex, other.group, other.note):
-            alike.add(name)
         if step.fn is None or other.fn is None or not replaced.isdisjoint(step.uses):
             continue
         # A mistake may rewire a step (V computed from S) or change its data (β2 for β1).
         if step.inputs == other.inputs and _same_function(step, other):
             untouched.add(name)
-    return Touch(frozenset(untouched), frozenset(equal), frozenset(alike))
+    return Touch(frozenset(untouched), frozenset(equal))
 
 
 def _same_function(step: Step, other: Step) -> bool:
@@ -403,33 +323,21 @@ def _same_value(a: Any, b: Any) -> bool:
     return a is b
 
 
-def _size(found: Trace | _Failed) -> int:
-    """Roughly the bytes a remembered re-run holds (its steps and their values)."""
-    if isinstance(found, _Failed):
-        return 256
-    return sum(200 + 8 * getattr(step.value, "size", 1) for step in found.steps.values())
-
-
-def _fingerprint(overrides: dict[str, Value] | None) -> tuple | None:
-    """What a re-run substitutes, hashable and exact (type, shape and bytes, not rounded floats);
-    None if a value cannot be fingerprinted. A re-run's memo key is (ops, decimals, this): the ops
-    themselves, frozen dataclasses hashed by identity (``eq=False``), so an entry keeps its ops alive
-    and grading passes the same ops objects for every student."""
-    items = []
-    for name, value in (overrides or {}).items():
-        kind = type(value)
-        if kind is np.ndarray:
-            if value.dtype.hasobject:
-                return None
-            items.append((name, value.dtype.str, value.shape, value.tobytes()))
-        elif kind is float:
-            items.append((name, "float", value.hex()))  # hex: -0.0 is not 0.0
-        elif kind in _PLAIN_TYPES:
-            items.append((name, kind.__name__, repr(value)))
-        else:
-            return None
-    items.sort()  # names are unique: only they are compared
-    return tuple(items)
+def _item(value: Value) -> tuple | bool:
+    """A student's value, hashable and exact (type, shape and bytes, not rounded floats); False if
+    it cannot be. A re-run's memo key holds these beside the ops themselves (frozen dataclasses
+    hashed by identity, ``eq=False``, so an entry keeps its ops alive and grading passes the same
+    ops objects for every student)."""
+    kind = type(value)
+    if kind is np.ndarray:
+        if value.dtype.hasobject:
+            return False
+        return (value.dtype.str, value.shape, value.tobytes())
+    if kind is float:
+        return ("float", value.hex())  # hex: -0.0 is not 0.0
+    if kind in _PLAIN_TYPES:
+        return (kind.__name__, repr(value))
+    return False
 
 
 _PLAIN_TYPES = (int, bool, str, np.float64, np.bool_)

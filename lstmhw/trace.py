@@ -20,9 +20,9 @@ in three ways without a second copy of its code:
 - the solver's ``ops`` can be swapped for ones with a mistake in them
   (diagnosis; see :mod:`lstmhw.mistakes`).
 
-Because the edges are declared, "recompute what is downstream of a student's
-values" and "which steps can a mistake touch" are walks over the graph
-(:mod:`lstmhw.reruns`).
+Because the edges are declared, "recompute a quantity from the student's values
+it is computed from" and "which steps can a mistake touch" are walks over the
+graph (:mod:`lstmhw.reruns`).
 
 For every step the trace keeps both ``value`` (what flows on to later steps)
 and ``own`` (what the step's function gave from its inputs in this run).

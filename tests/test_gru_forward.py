@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 import yaml
 from conftest import graded, named, one_error_line, run_cli
-from step_contract import check_step_contract, same_trace
+from step_contract import check_step_contract
+from test_reruns import assert_own_values
 
 from lstmhw.mistakes import patched_ops
 from lstmhw.problem import load_problem
@@ -341,7 +342,7 @@ def test_reruns_equal_full_runs(tmp_path):
             overrides = {q: np.asarray(base.value(q)) * rng.choice([0.5, -1.0, 1.1]) for q in problem.ask if rng.random() < 0.6}
             overrides = {q: float(v) if v.ndim == 0 else v for q, v in overrides.items()}
             for ops in [None] + [ops for _, _, ops in patched_ops("gru-forward")]:
-                same_trace(run(problem, ops=ops, overrides=overrides), reruns.run(ops=ops, overrides=overrides))
+                assert_own_values(problem, reruns, overrides, ops)
 
 
 # --------------------------------------------------------------- files

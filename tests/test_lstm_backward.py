@@ -390,7 +390,7 @@ def test_template_varies_with_lstm_forwards_redraw(tmp_path):
 
 def test_reruns_from_students_values_equal_full_runs(tmp_path):
     """ECF and diagnosis recompute only what is downstream of a student's values: bit for bit a full run."""
-    from test_reruns import _outcome, assert_same_trace
+    from test_reruns import assert_own_values
 
     from lstmhw.reruns import Reruns
 
@@ -406,5 +406,4 @@ def test_reruns_from_students_values_equal_full_runs(tmp_path):
                 value = base.value(name)
                 noisy = np.asarray(value) + rng.normal(0, 0.2, np.shape(value))
                 overrides[name] = float(noisy) if np.ndim(value) == 0 else noisy
-        expected = _outcome(lambda ops=ops, o=overrides: run(problem, ops=ops, overrides=o))
-        assert_same_trace(expected, _outcome(lambda ops=ops, o=overrides: reruns.run(ops=ops, overrides=o)))
+        assert_own_values(problem, reruns, overrides, ops)

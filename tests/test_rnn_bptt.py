@@ -553,7 +553,7 @@ def test_cross_entropy_class_indices_are_never_redrawn(tmp_path):
 @pytest.mark.parametrize("kind, reduction", [LOSSES[0], LOSSES[4]])
 def test_reruns_from_students_values_equal_full_runs(kind, reduction, tmp_path):
     """ECF and diagnosis recompute only what is downstream of a student's values: bit for bit a full run."""
-    from test_reruns import _outcome, assert_same_trace
+    from test_reruns import assert_own_values
 
     from lstmhw.reruns import Reruns
 
@@ -570,6 +570,4 @@ def test_reruns_from_students_values_equal_full_runs(kind, reduction, tmp_path):
                     value = base.value(name)
                     noisy = np.asarray(value) + rng.normal(0, 0.2, np.shape(value))
                     overrides[name] = float(noisy) if np.ndim(value) == 0 else noisy
-            expected = _outcome(lambda ops=ops, o=overrides, d=decimals: run(problem, ops=ops, overrides=o, decimals=d))
-            got = _outcome(lambda ops=ops, o=overrides, d=decimals: reruns.run(ops=ops, overrides=o, decimals=d))
-            assert_same_trace(expected, got)
+            assert_own_values(problem, reruns, overrides, ops, decimals)

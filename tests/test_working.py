@@ -227,3 +227,13 @@ def test_a_slip_that_reaches_no_wrong_element_costs_nothing(tmp_path):
             '  "W[2]": [[-0.1514, 0.30820, 0.67419], [0.50230, -0.85817, -0.93394]]\n')
     w2 = _grade(PROBLEMS / "p1.yaml", _write(tmp_path, text))["problems"]["p1"]["W[2]"]
     assert w2["verdict"] == "correct-ecf" and w2["points"] == 1 and w2["diagnosis"] is None
+
+
+def test_a_step_that_cannot_be_carried_forward_costs_no_other_answer_its_ecf(tmp_path):
+    # h[1] slipped by +0.1 and h[2] worked on correctly from it (the plain LSTM of the tests), and in
+    # the working err[1] = 1e200, whose square overflows: nothing can be carried forward through
+    # err[1], but h[2] is not computed from it, so h[2] still follows from the student's own h[1].
+    slipped = scalars(plain_lstm(P4, slips={"h[1]": 0.1}))
+    p4 = _p4(tmp_path, f'"h[1]": {slipped["h[1]"]!r}, "h[2]": {slipped["h[2]"]!r}, "err[1]": 1e200')
+    assert p4["h[1]"]["verdict"] == "incorrect"
+    assert p4["h[2]"]["verdict"] == "correct-ecf", p4["h[2]"]

@@ -53,7 +53,6 @@ from lstmhw.grading.verdicts import (
     _as_given,
     _close_to_key,
     _coerce,
-    _ecf_chains,
     _grade_transposed,
     _plain,
     _upstream_answers,
@@ -508,7 +507,7 @@ def _settle(
     """ECF and diagnosis for answers that did not match the key (only they pay for re-runs)."""
     from lstmhw.grading.diagnosis import OwnChains, Suspect, _diagnose, agrees
 
-    ecf_chains = _ecf_chains(kp, overrides) if options.ecf and overrides else None
+    ecf_chains = EcfChains(kp, overrides) if options.ecf and overrides else None
     own = OwnChains(kp, overrides)
     coarse: dict[str, dict[str, Any]] = {}
     for q in sorted(answers.pending, key=kp.order.__getitem__):
@@ -548,4 +547,4 @@ def _own_value(kp: KeyProblem, q: str, overrides: dict[str, Any], ecf_chains: Ec
 
     if ecf_chains is None or not _from_own_values(kp, q, overrides):
         return None
-    return ecf_chains.exact[q].own
+    return ecf_chains.exact(q)

@@ -1,9 +1,9 @@
 """Diagnosis: which catalogued mistake reproduces a wrong answer (SPEC §4).
 
 - :func:`_candidates`: every value a known mistake gives for a quantity — the whole
-  chain re-run with the mistake (once per key), the chain re-run with it from the
-  student's own earlier values (:class:`OwnChains`, once per student), and the generic
-  slips of :func:`lstmhw.mistakes.generic_candidates`;
+  chain re-run with the mistake (once per key), the quantity re-run with it from the
+  student's own earlier values it is computed from (:class:`OwnChains`, once per
+  student and quantity), and the generic slips of :func:`lstmhw.mistakes.generic_candidates`;
 - :func:`_matches`, :class:`_Screen`: the candidates that reproduce some wrong element,
   numbers compared all candidates at once, what is the same for every student screened
   once per key and quantity;
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstmhw.errors import LstmhwError
-from lstmhw.grading.candidates import Candidate, Match, MistakenChain
+from lstmhw.grading.candidates import Candidate, Match
 from lstmhw.grading.records import QuantityResult
 from lstmhw.grading.verdicts import (
     _close,
@@ -41,35 +41,33 @@ if TYPE_CHECKING:
 
 
 class OwnChains:
-    """The mistaken chains re-run from one student's own answers to one problem.
+    """The mistaken chains re-run from one student's own answers to one problem: for each quantity,
+    what each catalogued mistake makes of it from the student's own answers it is computed from.
+    Made once per student and problem, each quantity's candidates only if a diagnosis needs them."""
 
-    Made at most once per student and problem, and only if a diagnosis needs them.  A
-    step's ``own`` value ignores its own override, so one run serves every quantity.
-    """
-
-    __slots__ = ("_kp", "_overrides", "_chains")
+    __slots__ = ("_kp", "_overrides", "_found")
 
     def __init__(self, kp: KeyProblem, overrides: dict[str, Any]) -> None:
         self._kp = kp
         self._overrides = overrides
-        self._chains: list[MistakenChain] | None = None
+        self._found: dict[str, list[Candidate]] = {}
 
-    def chains(self) -> list[MistakenChain]:
-        if self._chains is None:
-            self._chains = _mistaken_from_own_values(self._kp, self._overrides)
-        return self._chains
-
-
-def _mistaken_from_own_values(kp: KeyProblem, overrides: dict[str, Any]) -> list[MistakenChain]:
-    out = []
-    with np.errstate(all="ignore"):
-        for patched in kp.patched:
-            try:
-                trace = kp.reruns.run(ops=patched.ops, overrides=overrides)
-            except (ArithmeticError, ValueError, LstmhwError, np.linalg.LinAlgError):
-                continue
-            out.append(MistakenChain(patched.mistake_id, patched.message + " (from your own earlier values)", trace))
-    return out
+    def candidates(self, q: str) -> list[Candidate]:
+        """``q`` re-run with each mistake from the student's own values; a mistake that cannot
+        compute it (a domain error under the patch) gives none."""
+        found = self._found.get(q)
+        if found is None:
+            kp, found = self._kp, []
+            with np.errstate(all="ignore"):
+                for patched in kp.patched:
+                    try:
+                        value = kp.reruns.own(q, self._overrides, ops=patched.ops)
+                    except (ArithmeticError, ValueError, LstmhwError):  # numpy's LinAlgError is a ValueError
+                        continue
+                    message = patched.message + " (from your own earlier values)"
+                    found.append(Candidate(patched.mistake_id, message, value, True, own=True))
+            self._found[q] = found
+        return found
 
 
 def _from_own_values(kp: KeyProblem, q: str, overrides: dict[str, Any]) -> bool:
@@ -81,7 +79,7 @@ def _candidates(kp: KeyProblem, q: str, expected: Any, overrides: dict[str, Any]
     """Every way a known mistake yields ``q``, in the order they are preferred when several match."""
     out = [Candidate(m.mistake_id, m.message, m.trace.value(q), True) for m in kp.mistaken]
     if _from_own_values(kp, q, overrides):
-        out.extend(Candidate(m.mistake_id, m.message, m.trace[q].own, True, own=True) for m in own.chains())
+        out.extend(own.candidates(q))
     out.extend(Candidate(mistake_id, message, value, False) for mistake_id, message, value in generic_candidates(expected))
     return out
 
@@ -171,7 +169,7 @@ def _matches(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray) -> Iterator[Ma
         return
     blocks = [key_chains]
     if _from_own_values(kp, q, overrides):
-        own_candidates = [Candidate(m.mistake_id, m.message, m.trace[q].own, True, own=True) for m in own.chains()]
+        own_candidates = own.candidates(q)
         screened = _screen(own_candidates, expected, tol)
         if screened is None:  # not all numbers: the same order, these one by one
             yield from key_chains.matches(value, wrong, tol, decimals)

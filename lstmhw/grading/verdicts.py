@@ -4,7 +4,7 @@
 - :func:`within`: the one tolerance test, ``|a − r| ≤ atol + rtol·|r|``; :func:`_close`
   applies it to any two answers (booleans and words by equality);
 - :func:`_close_to_key`: right against the key or the key re-solved with hand rounding;
-- :func:`_ecf_chains` and :func:`_verdict_after_ecf`: error carried forward, and the
+- :class:`EcfChains` and :func:`_verdict_after_ecf`: error carried forward, and the
   verdict and proportional credit of an answer that missed the key;
 - :func:`_grade_transposed`: a matrix written transposed.
 
@@ -269,48 +269,33 @@ def _grade_transposed(q: str, value: Any, expected: Any, max_points: float, tol:
     return result
 
 
-def _ecf_chains(kp: KeyProblem, overrides: dict[str, Any]) -> EcfChains | None:
-    """The solver re-run from the student's own answers, exactly and with each hand rounding;
-    None if the exact one cannot be computed.
-
-    The hand-rounded ones are run when first asked for (:meth:`EcfChains.rounded`): an answer
-    the exact chain settles, or one without written decimals, never needs them, and an answer
-    needs only the roundings that could match it.
-    """
-    with np.errstate(all="ignore"):
-        try:
-            exact = kp.reruns.run(overrides=overrides, decimals=None)
-        except (ArithmeticError, ValueError, LstmhwError):
-            return None
-    return EcfChains(kp, overrides, exact)
-
-
 class EcfChains:
-    """A student's error-carried-forward chains: the ``exact`` one, and the hand-rounded ones run
-    on first use, each on its own (a rounding that makes the chain degenerate, ÷0, is left out)."""
+    """A student's error-carried-forward values: each quantity re-run from the student's own answers
+    it is computed from, exactly and with each hand rounding (a rounding that makes the chain
+    degenerate, ÷0, is left out), each on first use (:meth:`lstmhw.reruns.Reruns.own`)."""
 
-    def __init__(self, kp: KeyProblem, overrides: dict[str, Any], exact: Trace) -> None:
+    def __init__(self, kp: KeyProblem, overrides: dict[str, Any]) -> None:
         self._kp, self._overrides = kp, overrides
-        self.exact = exact
-        self._rounded: dict[int, Trace | None] = {}  # decimals -> the chain, None where it failed
 
-    def _chain(self, decimals: int) -> Trace | None:
-        if decimals not in self._rounded:
-            with np.errstate(all="ignore"):
-                try:
-                    self._rounded[decimals] = self._kp.reruns.run(overrides=self._overrides, decimals=decimals)
-                except (ArithmeticError, ValueError, LstmhwError):
-                    self._rounded[decimals] = None
-        return self._rounded[decimals]
+    def exact(self, q: str) -> Any | None:
+        """``q`` from the student's own earlier answers at full precision; None where it cannot be computed."""
+        return self._own(q, None)
 
-    def rounded(self, answer: Any, written: Any, where: np.ndarray) -> Iterator[Trace]:
-        """The hand-rounded chains that could match ``answer`` by rule (c) at some element ``where``
-        (see :func:`could_match_rounded`), run as they are reached; the others are never run."""
+    def _own(self, q: str, decimals: int | None) -> Any | None:
+        with np.errstate(all="ignore"):
+            try:
+                return self._kp.reruns.own(q, self._overrides, decimals=decimals)
+            except (ArithmeticError, ValueError, LstmhwError):
+                return None
+
+    def rounded(self, q: str, answer: Any, written: Any, where: np.ndarray) -> Iterator[Any]:
+        """``q`` from the hand-rounded chains that could match ``answer`` by rule (c) at some element
+        ``where`` (see :func:`could_match_rounded`), run as they are reached; the others are never run."""
         for decimals in HAND_ROUNDING_DECIMALS:
             if could_match_rounded(answer, written, where, decimals):
-                chain = self._chain(decimals)
-                if chain is not None:
-                    yield chain
+                value = self._own(q, decimals)
+                if value is not None:
+                    yield value
 
 
 def could_match_rounded(answer: Any, written: Any, where: np.ndarray, decimals: int) -> bool:
@@ -397,6 +382,7 @@ def _verdict_after_ecf(
         max_points = problem.points_for(q)
     ok_ecf = np.zeros_like(ok_key)
     used: dict[str, Any] = {}
+    carried = None  # what q is from the student's own earlier answers
     if ecf_chains is not None:
         upstream = kp.upstream(q, frozenset(overrides))
         # An ECF answer follows from values the student gave: not from zeros or a copied given
@@ -405,14 +391,15 @@ def _verdict_after_ecf(
             trivial(overrides[name], kp.givens) and not matches_exact(overrides[name], None, kp.trace.value(name), tol).all()
             for name in upstream
         )
-        if upstream and not carried_trivial and not trivial(value, kp.givens):
-            ok_ecf |= matches_exact(value, decimals, ecf_chains.exact[q].own, tol)
+        carried = ecf_chains.exact(q) if upstream and not carried_trivial and not trivial(value, kp.givens) else None
+        if carried is not None:
+            ok_ecf |= matches_exact(value, decimals, carried, tol)
             # Rule (c) can only add elements: not needed without written decimals (it matches
             # nothing then) or once every element is right; and only the roundings that could
             # match are run (an answer written to 4 decimals needs no chain of 2).
             if decimals is not None and not (ok_ecf | ok_key).all():
-                for trace in ecf_chains.rounded(value, decimals, ~(ok_ecf | ok_key)):
-                    ok_ecf |= matches_paper(value, decimals, trace[q].own)
+                for rounded in ecf_chains.rounded(q, value, decimals, ~(ok_ecf | ok_key)):
+                    ok_ecf |= matches_paper(value, decimals, rounded)
                     if (ok_ecf | ok_key).all():
                         break
             ok_ecf &= ~ok_key
@@ -424,7 +411,7 @@ def _verdict_after_ecf(
     verdict = INCORRECT if wrong.any() else CORRECT_ECF
     result = QuantityResult(q, verdict, _plain(value), _plain(expected), points, max_points)
     if used:
-        result.ecf = {"from": used, "expected": _plain(ecf_chains.exact[q].own)}
+        result.ecf = {"from": used, "expected": _plain(carried)}
     if ok_key.size > 1:
         result.elements = _elements(value, expected, ok_key, ok_ecf)
     return result, wrong

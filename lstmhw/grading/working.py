@@ -104,8 +104,8 @@ class _StudentChain:
                 wrong = np.array([e["verdict"] == INCORRECT for e in result.elements]).reshape(shape)
                 fixed_value = np.where(wrong, fixed_value, np.asarray(self._fixed[origin], dtype=float))
             with np.errstate(all="ignore"):
-                as_written = kp.reruns.run(overrides=self._fixed)[q].own
-                corrected = kp.reruns.run(overrides={**self._fixed, origin: fixed_value})[q].own
+                as_written = kp.reruns.own(q, self._fixed)
+                corrected = kp.reruns.own(q, {**self._fixed, origin: fixed_value})
         except (ArithmeticError, ValueError, TypeError, LstmhwError):
             return np.ones(size, dtype=bool)
         if isinstance(as_written, (bool, str, np.bool_)):

@@ -40,9 +40,9 @@ class Solver(Protocol):
 
     The steps ``solve`` makes (their names, inputs, ``uses`` and data) may depend on
     the problem's parameters and on the ops, never on the values flowing through
-    them: grading re-runs only the steps downstream of a student's values by walking
-    the declared edges (:mod:`lstmhw.reruns`), and a differential test holds every
-    solver to it.
+    them: grading re-runs a quantity along the steps between it and the student's
+    values it is computed from by walking the declared edges (:mod:`lstmhw.reruns`),
+    and a differential test holds every solver to it.
     """
 
     NAME: str  # the `solver:` value
