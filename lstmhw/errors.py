@@ -5,6 +5,7 @@ Every error renders as one line: ``file:line: key.path: what was found, expected
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 EXIT_OK = 0
@@ -94,6 +95,11 @@ def did_you_mean(word: str, options: Sequence[str]) -> str:
 
 def closest(word: str, options: Sequence[str]) -> str | None:
     """The option closest to ``word`` (case aside) when one is close enough to suggest, else None."""
+    return _closest(word, tuple(options))
+
+
+@functools.lru_cache(maxsize=1024)  # a class repeats its unknown names (p3, phi'): difflib once for each
+def _closest(word: str, options: tuple[str, ...]) -> str | None:
     import difflib
 
     if len(word) > 100:
