@@ -264,3 +264,45 @@ def test_decimals_written_plain_form_same_as_the_pattern():
     # and by hand
     assert decimals_written("0.220") == 3 and decimals_written("-4") == 0 and decimals_written("+.5") == 1
     assert math.isnan(decimals_written("1.2.3")) and math.isnan(decimals_written("."))
+
+
+# ----------------------------------------------------------------------------- against the key
+def test_close_to_key_one_number_same_as_numpy():
+    """``_close_to_key`` of a one-number answer takes plain floats (``_one_close_to_key``); rules
+    (a), (b) and (c) through ``matches_exact`` and ``matches_paper`` are the path it replaces, and
+    must give the same verdict. Answers are drawn at the key and its hand-rounded chains, written to
+    0–6 decimals (rounded or not), slightly off, zero, and with unknown decimals."""
+    from conftest import PROBLEMS
+
+    from lstmhw.files import load_problems
+    from lstmhw.grading import Key, Options
+    from lstmhw.grading.verdicts import _close_to_key, _one_close_to_key, matches_exact, matches_paper
+    from lstmhw.problem import Tolerance
+
+    key = Key(load_problems([str(PROBLEMS / "p4.yaml"), str(PROBLEMS / "p1.yaml")]), Options())
+    rng = random.Random(12)
+    seen = {"a": 0, "b": 0, "c": 0, "no": 0}
+    for kp in key.problems.values():
+        for q in kp.problem.ask:
+            if np.size(kp.expected(q)) != 1:
+                continue
+            targets = [float(np.asarray(kp.expected(q)).item())] + [float(np.asarray(t.value(q)).item()) for t in kp.rounded]
+            for _ in range(1500):
+                kp.tol = Tolerance(rtol=rng.choice([0.01, 1e-4, 1e-4]), atol=rng.choice([0.0, 0.0, 1e-3]))
+                target = rng.choice(targets) * rng.choice([1, 1, 1 + rng.uniform(-0.03, 0.03), -1, 0])
+                written = rng.choice([float(rng.randint(0, 6)), float(rng.randint(0, 6)), math.nan, None])
+                answer = round(target, int(written)) if written is not None and math.isfinite(written) and rng.random() < 0.8 else target
+                decimals = None if written is None else np.array([written])
+                shape = np.shape(kp.expected(q))  # an answer in the key's shape, as _coerce gives it
+                value = answer if shape == () else np.full(shape, answer)
+                fast = _one_close_to_key(kp, q, value, decimals)
+                slow = matches_exact(value, decimals, kp.expected(q), kp.tol)
+                rule = "a" if slow.all() and matches_exact(value, None, kp.expected(q), kp.tol).all() else "b" if slow.all() else None
+                if not slow.all() and decimals is not None:
+                    for rounded in kp.rounded:
+                        slow = slow | matches_paper(value, decimals, rounded.value(q))
+                    rule = "c" if slow.all() else "no"
+                assert fast is not None and fast == bool(slow.all()), (q, value, decimals, kp.tol)
+                assert _close_to_key(kp, q, value, decimals).tolist() == slow.tolist()
+                seen[rule or "no"] += 1
+    assert min(seen.values()) > 100, seen  # every rule decided some answers
