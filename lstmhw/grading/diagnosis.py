@@ -58,14 +58,13 @@ class OwnChains:
         found = self._found.get(q)
         if found is None:
             kp, found = self._kp, []
-            with np.errstate(all="ignore"):
-                for patched in kp.patched:
-                    try:
-                        value = kp.reruns.own(q, self._overrides, ops=patched.ops)
-                    except (ArithmeticError, ValueError, LstmhwError):  # numpy's LinAlgError is a ValueError
-                        continue
-                    message = patched.message + " (from your own earlier values)"
-                    found.append(Candidate(patched.mistake_id, message, value, True, own=True))
+            for patched in kp.patched:
+                try:  # (under the floating-point rules of a solve: Reruns.own sets them)
+                    value = kp.reruns.own(q, self._overrides, ops=patched.ops)
+                except (ArithmeticError, ValueError, LstmhwError):  # numpy's LinAlgError is a ValueError
+                    continue
+                message = patched.message + " (from your own earlier values)"
+                found.append(Candidate(patched.mistake_id, message, value, True, own=True))
             self._found[q] = found
         return found
 

@@ -306,11 +306,10 @@ class EcfChains:
         return self._own(q, None)
 
     def _own(self, q: str, decimals: int | None) -> Any | None:
-        with np.errstate(all="ignore"):
-            try:
-                return self._kp.reruns.own(q, self._overrides, decimals=decimals)
-            except (ArithmeticError, ValueError, LstmhwError):
-                return None
+        try:  # (under the floating-point rules of a solve: Reruns.own sets them)
+            return self._kp.reruns.own(q, self._overrides, decimals=decimals)
+        except (ArithmeticError, ValueError, LstmhwError):
+            return None
 
     def rounded(self, q: str, answer: Any, written: Any, where: np.ndarray) -> Iterator[Any]:
         """``q`` from the hand-rounded chains that could match ``answer`` by rule (c) at some element
