@@ -392,3 +392,46 @@ def test_a_name_two_submissions_share_is_a_warning_not_a_silent_second_row(tmp_p
     assert [s.get("warning") for s in data] == [None, warning, None]
     table = run_cli("grade", P4, str(subs), env={"COLUMNS": "300"}).stdout
     assert f"Alice: warning: {warning}" in table
+
+
+# ---------------------------------------------------------------- the same answers graded once
+def test_answers_remembered_only_when_exactly_the_same():
+    """A class's repeated answers are graded once per key (grade_problem's memo): only answers that
+    are the same to grading share an entry. 1 and 1.0, 0.0 and -0.0, true and 1, a list and a
+    mapping, two orders of a mapping and two writings of the decimals are each told apart; the
+    same data read from two files is one entry; an answer written twice and a big matrix are
+    not remembered."""
+    from lstmhw.grading import _answers_key
+    from lstmhw.submission import AnsweredTwice
+
+    kp = Key(load_problems([str(PROBLEMS / "p4.yaml")]), Options()).problems["p4"]
+    options = Options()
+
+    def key(h1, decimals=None, **more):
+        return _answers_key(kp, {"h[1]": h1, **more}, options, {"h[1]": decimals} if decimals is not None else {})
+
+    assert key(0.25) == key(float("0.25")) and key([0.25, 1]) == key([0.25, 1])
+    different = [key(1), key(1.0), key(0.0), key(-0.0), key(True), key([1.0]), key({"a": 1.0, "b": 2.0}),
+                 key({"b": 2.0, "a": 1.0}), key(0.25, 2), key(0.25, 4), key(0.25, [2])]
+    assert len(set(different)) == len(different)
+    assert key(0.25, mse=0.5) != key(0.25)  # another asked quantity
+    assert key(0.25, **{"c[1]": 9.0}) == key(0.25)  # not asked: the working is graded apart, never remembered
+    assert key(AnsweredTwice((0.25, 0.3))) is None
+    assert key([[0.5] * 20] * 20) is not None and key([[0.5] * 30] * 30) is None  # 400 numbers and 900
+    other = _answers_key(kp, {"h[1]": 0.25}, Options(rtol=0.05), {})
+    assert other != key(0.25)  # the options are part of the key
+
+
+def test_remembered_answers_each_get_their_own_results():
+    from lstmhw.grading import grade_problem
+
+    kp = Key(load_problems([str(PROBLEMS / "p4.yaml")]), Options()).problems["p4"]
+    # h[1], h[2] with σ's sign flipped (diagnosed); mse = ((0.013 − 0.5)² + (0.005 − 0.8)²)/2 = 0.434597 from them
+    answers = {"h[1]": 0.013, "h[2]": 0.005, "mse": 0.4346}
+    first = grade_problem(kp, dict(answers), Options(), {"h[1]": 3, "h[2]": 3, "mse": 4}).results
+    again = grade_problem(kp, dict(answers), Options(), {"h[1]": 3, "h[2]": 3, "mse": 4}).results
+    assert len(kp.graded) == 1
+    assert {q: vars(r) for q, r in first.items()} == {q: vars(r) for q, r in again.items()}
+    first["h[1]"].diagnosis["mistake"] = "changed"
+    first["mse"].ecf["from"]["h[1]"] = 99.0
+    assert again["h[1]"].diagnosis["mistake"] == "sigmoid-sign-flipped" and again["mse"].ecf["from"]["h[1]"] == [0.013]

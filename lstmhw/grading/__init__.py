@@ -311,7 +311,7 @@ def grade_problem(
 
 
 GRADED_MEMO_BYTES = 16 * 1024 * 1024  # roughly, results remembered per key problem
-GRADED_MEMO_NUMBERS = 256  # answers with more numbers than this (big matrices) are not remembered
+GRADED_MEMO_KEY_BYTES = 4096  # answers longer than this marshalled (some 400 numbers: big matrices) are not remembered
 
 
 def _result_size(result: QuantityResult) -> int:
@@ -323,40 +323,19 @@ def _result_size(result: QuantityResult) -> int:
     )
 
 
-class _Unremembered(Exception):
-    pass
-
-
 def _answers_key(kp: KeyProblem, raw_answers: dict[str, Any], options: Options, decimals: dict[str, Any]) -> Any:
     """The exact answers to the asked quantities, as written (their decimals), and every option,
-    hashable; None if not remembered."""
+    hashable; None if not remembered. The answers are marshalled, version 2 (no back-references:
+    the same data gives the same bytes), which tells apart everything grading could: types (1
+    from 1.0, true from 1), every bit of a float (0.0 from -0.0), the order of a mapping."""
+    answers = [(q, raw_answers[q], decimals.get(q)) for q in kp.problem.ask if q in raw_answers]
     try:
-        count = [0]
-        answers = tuple(
-            (q, _frozen(raw_answers[q], count), _frozen(decimals.get(q), count)) for q in kp.problem.ask if q in raw_answers
-        )
-        key = (tuple(vars(options).items()), answers)
-        hash(key)
-    except (_Unremembered, TypeError):
+        text = marshal.dumps(answers, 2)
+    except ValueError:  # not plain data: an answer written twice
         return None
-    return key
-
-
-def _frozen(value: Any, count: list[int]) -> Any:
-    """A raw YAML answer as a hashable value that tells apart everything grading could (1 from 1.0, 0.0 from -0.0)."""
-    count[0] += 1
-    if count[0] > GRADED_MEMO_NUMBERS:
-        raise _Unremembered
-    kind = type(value)
-    if kind is float:
-        return ("float", value.hex())
-    if kind in (int, bool, str) or value is None:
-        return (kind.__name__, value)
-    if kind is list:
-        return ("list", *(_frozen(v, count) for v in value))
-    if kind is dict:
-        return ("dict", *((k, _frozen(v, count)) for k, v in value.items()))
-    raise _Unremembered
+    if len(text) > GRADED_MEMO_KEY_BYTES:
+        return None
+    return (tuple(vars(options).items()), text)
 
 
 def _remembered(result: QuantityResult) -> bytes | QuantityResult:
