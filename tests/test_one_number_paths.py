@@ -306,3 +306,72 @@ def test_close_to_key_one_number_same_as_numpy():
                 assert _close_to_key(kp, q, value, decimals).tolist() == slow.tolist()
                 seen[rule or "no"] += 1
     assert min(seen.values()) > 100, seen  # every rule decided some answers
+
+
+def test_screen_of_one_number_candidates_same_as_numpy():
+    """``_screen`` of candidates for a one-number key builds its screen in plain floats
+    (``_screen_one_number``); ``_screen_arrays`` is the NumPy path it replaces, and must give the same
+    screen: the same candidates in order, the same values bit for bit, the same flags. Candidates
+    are floats, NumPy scalars, ints and one-element arrays, finite or not; keys of every shape of one."""
+    from lstmhw.grading.candidates import Candidate
+    from lstmhw.grading.diagnosis import _screen, _screen_arrays, _screen_one_number
+    from lstmhw.problem import Tolerance
+
+    rng = random.Random(13)
+    for _ in range(2000):
+        key_value = rng.choice([1, -1]) * 10 ** rng.uniform(-5, 2)
+        shape = rng.choice([(), (1,), (1, 1)])
+        expected = key_value if shape == () else np.full(shape, key_value)
+        tol = Tolerance(rtol=rng.choice([0.01, 1e-4]), atol=rng.choice([0.0, 1e-3]))
+
+        def draw(key_value=key_value, shape=shape):
+            v = key_value * rng.choice([1, 1 + rng.uniform(-0.02, 0.02), -1, 10, 0]) + rng.choice([0, 1e-3, rng.uniform(-1, 1)])
+            v = rng.choice([v, v, math.inf, -math.inf, math.nan, 1e308 * 10 if rng.random() < 0.1 else v])
+            kind = rng.choice(["float", "np", "int", "array"])
+            if kind == "np":
+                return np.float64(v)
+            if kind == "int" and math.isfinite(v):
+                return int(v * 1000)
+            return v if kind != "array" or shape == () else np.full(shape, v)
+
+        candidates = [Candidate(f"m{n}", "", draw(), n % 2 == 0) for n in range(rng.randint(0, 12))]
+        kept = [c for c in candidates if np.shape(c.value) == shape]
+        fast = _screen_one_number(kept, float(np.asarray(expected).item()), tol)
+        slow = _screen_arrays(kept, expected, tol)
+        assert fast.candidates == slow.candidates
+        assert fast.values.dtype == slow.values.dtype and fast.values.shape == slow.values.shape
+        assert fast.values.tobytes() == slow.values.tobytes()
+        assert fast.differs.dtype == slow.differs.dtype and fast.differs.tolist() == slow.differs.tolist()
+        assert fast._column() == slow._column()
+        screened = _screen(candidates, expected, tol)  # the dispatch takes the float path here
+        assert screened.candidates == slow.candidates and screened.values.tobytes() == slow.values.tobytes()
+
+
+def test_agrees_one_number_same_as_numpy():
+    """``agrees`` of one number takes plain floats (``_one_agrees``); ``matches_exact`` or
+    ``near_as_written`` is what it decides, and must be the same, for answers drawn at the reference,
+    rounded to the decimals written or not, slightly off, zero, and with unknown decimals."""
+    from lstmhw.grading.diagnosis import agrees
+    from lstmhw.grading.verdicts import matches_exact, near_as_written
+    from lstmhw.problem import Tolerance
+
+    rng = random.Random(14)
+    seen = {True: 0, False: 0}
+    for _ in range(6000):
+        reference = rng.choice([1, -1, 0]) * 10 ** rng.uniform(-5, 2)
+        tol = Tolerance(rtol=rng.choice([0.01, 1e-4]), atol=rng.choice([0.0, 1e-3]))
+        written = rng.choice([float(rng.randint(0, 6)), math.nan, None])
+        target = reference * rng.choice([1, 1, 1 + rng.uniform(-0.05, 0.05), -1]) + rng.choice([0, 0, 1e-3])
+        answer = round(target, int(written)) if written is not None and math.isfinite(written) else target
+        answer = rng.choice([answer, 0.0])
+        decimals = None if written is None else rng.choice([written, np.array([written])])
+        shape = rng.choice([(), (1,)])
+        value, ref = (answer, reference) if shape == () else (np.array([answer]), np.array([reference]))
+        with np.errstate(all="ignore"):
+            slow = matches_exact(value, decimals, ref, tol)
+            if decimals is not None:
+                slow = slow | near_as_written(value, decimals, ref)
+        fast = agrees(value, decimals, ref, tol)
+        assert fast.tolist() == slow.tolist(), (value, decimals, ref, tol)
+        seen[bool(slow[0])] += 1
+    assert min(seen.values()) > 1000, seen

@@ -32,6 +32,7 @@ from lstmhw.grading.verdicts import (
     near_as_written,
     shows_two_figures,
     within,
+    within_half_unit,
 )
 from lstmhw.mistakes import generic_candidates
 
@@ -294,7 +295,7 @@ def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Scre
     the key; None when a candidate is not a number (booleans, words) or the key is not."""
     if isinstance(expected, (bool, np.bool_, str)):
         return None
-    shape, n = np.shape(expected), int(np.size(expected))
+    shape = np.shape(expected)
     kept = []
     for candidate in candidates:
         value = candidate.value
@@ -304,6 +305,30 @@ def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Scre
             return None
         if np.shape(value) == shape:
             kept.append(candidate)
+    key = _one_number(expected)
+    if key is not None:
+        return _screen_one_number(kept, key, tol)
+    return _screen_arrays(kept, expected, tol)
+
+
+def _screen_one_number(kept: list[Candidate], key: float, tol: Tolerance) -> _Screen:
+    """:func:`_screen_arrays` of candidates for a one-number key, in plain floats: the same
+    candidates, values and flags (a candidate's ten-odd NumPy calls were most of a screen's cost)."""
+    column = [float(np.asarray(c.value).item()) if type(c.value) is not float else c.value for c in kept]
+    finite = [math.isfinite(v) for v in column]
+    floats = [v for v, ok in zip(column, finite, strict=True) if ok]
+    differs = [not within(v, key, tol) for v in floats]
+    return _Screen(
+        [c for c, ok in zip(kept, finite, strict=True) if ok],
+        np.array(floats, dtype=float).reshape(len(floats), 1),
+        np.array(differs, dtype=bool).reshape(len(floats), 1),
+        floats,
+    )
+
+
+def _screen_arrays(kept: list[Candidate], expected: Any, tol: Tolerance) -> _Screen:
+    """:func:`_screen` of candidates of the key's shape, every element in NumPy at once."""
+    n = int(np.size(expected))
     values = np.array([np.asarray(c.value, dtype=float).reshape(-1) for c in kept], dtype=float).reshape(len(kept), n)
     # A candidate with an infinite or NaN element is dropped (it could match nothing there anyway).
     finite = np.isfinite(values).all(axis=1)
@@ -317,9 +342,24 @@ def agrees(value: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndar
     0.0047)? All False for a reference of another shape or kind."""
     if isinstance(reference, (bool, str, np.bool_)) or np.shape(reference) != np.shape(value):
         return np.zeros(np.size(value), dtype=bool)
+    a, r = _one_number(value), _one_number(reference)
+    d = _one_number(decimals) if decimals is not None else None
+    if a is not None and r is not None and (decimals is None or d is not None):
+        return np.array([_one_agrees(a, d, r, tol)])
     with np.errstate(all="ignore"):
         ok = matches_exact(value, decimals, reference, tol)
         return ok | near_as_written(value, decimals, reference) if decimals is not None else ok
+
+
+def _one_agrees(a: float, d: float | None, r: float, tol: Tolerance) -> bool:
+    """:func:`agrees` for one number in plain floats: (a) within the tolerance, (b) the reference
+    rounded to the decimals written showing two figures of it, or a nonzero answer at the precision
+    written (:func:`matches_exact` or :func:`near_as_written`, as they decide one number)."""
+    if within(a, r, tol):
+        return True
+    if d is None or not within_half_unit(a, d, r):
+        return False
+    return r == 0 or shows_two_figures(r, d) or a != 0
 
 
 def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:
