@@ -69,6 +69,7 @@ class Route:
     used: tuple[str, ...]  # the student's values q is computed from, in the solver's order
     steps: tuple[Step, ...]  # the base's steps they reach on the way to q, in order: q last
     shared: frozenset[str]  # with a mistake: the steps taken as they are from the plain re-run
+    plain: Route | None = None  # with a mistake that shares steps: q's route in the plain base
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,10 @@ class Reruns:
             whole = run(self.problem, ops=ops, overrides={n: overrides[n] for n in used}, decimals=decimals)
             return {q: whole[q].own}
         reference = None
-        if route.shared:  # the same re-run without the mistake: the steps it cannot touch are its
-            plain_base, plain_route = self._plain(decimals, q, overrides)
+        if route.plain is not None:  # the same re-run without the mistake: the steps it cannot touch are its
+            plain_base = self._bases[self.plain_ops, decimals]  # it ran: the route shares steps with it
             try:
-                reference = self._remembered((self.plain_ops, decimals, q), overrides, plain_route.used, plain_base, plain_route)
+                reference = self._remembered((self.plain_ops, decimals, q), overrides, route.plain.used, plain_base, route.plain)  # type: ignore[arg-type]
             except _DETERMINISTIC:
                 reference = None
         shared = route.shared if reference is not None else frozenset()
@@ -183,12 +184,6 @@ class Reruns:
         except LstmhwError as exc:
             raise exc.located(file=getattr(self.problem, "file", None) or None) from None
         return values
-
-    def _plain(self, decimals: int | None, q: str, overrides: Mapping[str, Value]) -> tuple[Trace, Route]:
-        """The plain base and q's route in it, for the same answered steps (a mistaken re-run's reference)."""
-        base = self._base(self.plain_ops, decimals)
-        assert not isinstance(base, _Failed)  # a route shares steps only when both bases ran (_touched)
-        return base, self._route(base, self.plain_ops, decimals, q, frozenset(overrides))
 
     def _base(self, ops: Any, decimals: int | None) -> Trace | _Failed:
         key = (ops, decimals)
@@ -231,9 +226,10 @@ class Reruns:
                     reached.add(name)
                     route.append(step)
         shared: set[str] = set()
+        plain = None
         touch = self._touched(ops, decimals) if ops is not self.plain_ops and used else None
-        if touch is not None:
-            plain = self._plain(decimals, q, names)[1]
+        if touch is not None:  # both bases ran (_touched)
+            plain = self._route(self._bases[self.plain_ops, decimals], self.plain_ops, decimals, q, names)  # type: ignore[arg-type]
             on_plain = {step.name for step in plain.steps}
             mine = {step.name for step in route}
             for step in route:
@@ -242,7 +238,7 @@ class Reruns:
                     i in used or i in shared or (i not in mine and i not in on_plain and i in touch.equal) for i in step.inputs
                 ):
                     shared.add(name)
-        found = self._routes[key] = Route(used, tuple(route), frozenset(shared))
+        found = self._routes[key] = Route(used, tuple(route), frozenset(shared), plain if shared else None)
         return found
 
     def _touched(self, ops: Any, decimals: int | None) -> Touch | None:
