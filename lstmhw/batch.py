@@ -65,7 +65,7 @@ def grade_file(key: Key, file: str, roster: Roster | None = None) -> Row:
     """One submission, read and graded: a graded row, or an error row (the file's own, or lstmhw's:
     ``internal``). With a roster the variant is the roster's, and a student not on it is an error row."""
     started = time.perf_counter()
-    submission = Submission(file=file, student=os.path.splitext(os.path.basename(file))[0])
+    submission = None  # read_submission never raises for a file's content: only a bug of lstmhw's leaves it None
     entry = None
     try:
         submission = read_submission(file, key.ids)
@@ -77,12 +77,17 @@ def grade_file(key: Key, file: str, roster: Roster | None = None) -> Row:
                 submission.variant = entry.variant  # the roster's, whatever the file says (SPEC §4)
         result = grade_submission(key, submission)
     except LstmhwError as exc:  # one bad submission never stops the batch
-        result = _error_row(submission, str(exc), key)
+        result = _error_row(submission or _unread(file), str(exc), key)
     except Exception as exc:  # nor does a bug it trips: everyone else is still graded, and the exit code says so
         message = f"{file}: internal error of lstmhw: {type(exc).__name__}: {exc} (please report it)"
-        result = _error_row(submission, " ".join(message.split()), key)  # one line, as every error
+        result = _error_row(submission or _unread(file), " ".join(message.split()), key)  # one line, as every error
         result.internal = True
     return Row(result, entry, seconds=time.perf_counter() - started)
+
+
+def _unread(file: str) -> Submission:
+    """The submission of a file that could not even be read: its stem is the student."""
+    return Submission(file=file, student=os.path.splitext(os.path.basename(file))[0])
 
 
 def graded_rows(key: Key, files: Sequence[str], roster: Roster | None = None) -> Iterator[Row]:

@@ -374,6 +374,36 @@ def test_a_grader_bug_on_one_submission_is_an_internal_error_row_and_exit_3(tmp_
     assert runner.invoke(app, ["grade", P4, *three, str(tmp_path / "unreadable.yaml"), "--format", "csv"]).exit_code == 1
 
 
+def test_a_reader_bug_is_an_internal_error_row_named_after_the_file(tmp_path, monkeypatch):
+    """A bug of lstmhw's while reading a file (read_submission raising) is that file's error row,
+    its student the file's stem, and the rest is graded."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from lstmhw import batch
+    from lstmhw.cli import app
+
+    seeds = FIXTURES / "seeds"
+    shutil.copy(seeds / "abuitano.yaml", tmp_path / "fine.yaml")
+    shutil.copy(seeds / "abuitano.yaml", tmp_path / "odd one.yaml")
+    real = batch.read_submission
+
+    def reader(file, ids):
+        if file.endswith("odd one.yaml"):
+            raise RuntimeError("a bug")
+        return real(file, ids)
+
+    monkeypatch.setattr(batch, "read_submission", reader)
+    files = [str(tmp_path / "fine.yaml"), str(tmp_path / "odd one.yaml")]
+    result = CliRunner().invoke(app, ["grade", P4, *files, "--format", "json"])
+    assert result.exit_code == 3, (result.output, result.exception)
+    fine, odd = json.loads(result.stdout)["submissions"]
+    assert fine["status"] == "graded" and fine["score"] == 3
+    assert odd["status"] == "error" and odd["student"] == "odd one" and odd["internal"] is True
+    assert odd["error"] == f"{files[1]}: internal error of lstmhw: RuntimeError: a bug (please report it)"
+
+
 def test_a_name_two_submissions_share_is_a_warning_not_a_silent_second_row(tmp_path):
     """SPEC §4.5: both rows are in the report, and the later one says whose name it shares."""
     subs = tmp_path / "subs"
