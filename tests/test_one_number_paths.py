@@ -375,3 +375,17 @@ def test_agrees_one_number_same_as_numpy():
         assert fast.tolist() == slow.tolist(), (value, decimals, ref, tol)
         seen[bool(slow[0])] += 1
     assert min(seen.values()) > 1000, seen
+
+
+def test_every_some_count_are_numpys_all_any_sum():
+    """The reductions grading uses on per-element booleans, in plain Python for small flat arrays:
+    the same answers as NumPy's for every size (empty included) and for arrays that are not flat."""
+    from lstmhw.grading.verdicts import count, every, some
+
+    rng = np.random.default_rng(15)
+    for size in [0, 1, 2, 5, 16, 17, 40]:
+        for _ in range(30):
+            flags = rng.random(size) < rng.choice([0.0, 0.5, 0.95, 1.0])
+            for shaped in (flags, flags.reshape(1, -1), flags.reshape(-1, 1)):
+                assert every(shaped) is bool(shaped.all()) and some(shaped) is bool(shaped.any())
+                assert count(shaped) == int(shaped.sum()) and type(count(shaped)) is int

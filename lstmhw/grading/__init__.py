@@ -57,6 +57,7 @@ from lstmhw.grading.verdicts import (
     _plain,
     _upstream_answers,
     _verdict_after_ecf,
+    every,
     numeric_givens,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
@@ -469,7 +470,7 @@ class Answers:
             decimals = written_decimals(raw, (), None)
         self.written[q] = _decimals_like(decimals, value)
         ok_key = _close_to_key(kp, q, value, self.written[q])
-        if ok_key.all():
+        if every(ok_key):
             return QuantityResult(q, CORRECT, _as_given(raw), _plain(expected), max_points, max_points)
         self.pending[q] = ok_key
         return QuantityResult(q, INCORRECT, None, _plain(expected), 0.0, max_points)
@@ -498,7 +499,7 @@ def _settle(
             answers.follows.add(q)
             continue
         own_value = _own_value(kp, q, overrides, ecf_chains)
-        if own_value is not None and agrees(value, written, own_value, kp.tol).all():
+        if own_value is not None and every(agrees(value, written, own_value, kp.tol)):
             answers.follows.add(q)
         if with_working:  # what the step should have been: read only by the working's reports and its charges
             result.should_be = _plain(own_value if own_value is not None else kp.expected(q))

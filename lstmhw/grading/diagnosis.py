@@ -27,10 +27,13 @@ from lstmhw.grading.verdicts import (
     _figures_shown,
     _half_unit,
     _one_number,
+    count,
+    every,
     half_unit,
     matches_exact,
     near_as_written,
     shows_two_figures,
+    some,
     within,
     within_half_unit,
 )
@@ -119,17 +122,17 @@ def _diagnose(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray, result: Quant
         consistent = near_as_written(value, decimals, expected)
         for rounded in kp.rounded:
             consistent |= near_as_written(value, decimals, rounded.value(q))
-        if (consistent | ~wrong).all():
+        if every(consistent | ~wrong):
             result.reason = "the digits written agree with the solution, but show fewer than two significant figures"
             return None
         wrong = wrong & ~consistent
     if suspect.own_value is not None:
         wrong = wrong & ~agrees(value, decimals, suspect.own_value, kp.tol)
-        if not wrong.any():
+        if not some(wrong):
             return None
     whole_matches: list[Match] = []
     for match in _matches(kp, suspect, wrong):
-        if match.where.sum() == wrong.sum():
+        if count(match.where) == count(wrong):
             whole.append(match.candidate)
             whole_matches.append(match)
         for flat in np.flatnonzero(match.where):
@@ -140,7 +143,7 @@ def _diagnose(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray, result: Quant
         return _describe(whole)
     if whole:
         result.diagnosis = _describe(whole)
-    elif len(per_element) == 1 and wrong.sum() == 1:
+    elif len(per_element) == 1 and count(wrong) == 1:
         result.diagnosis = _describe(next(iter(per_element.values())))
     if result.elements is not None:
         for flat, found in per_element.items():
@@ -191,7 +194,7 @@ def _one_by_one(
             continue
         reproduced = matches_exact(value, decimals, candidate.value, tol)
         where = reproduced & ~_close(candidate.value, expected, tol) & wrong
-        if where.any():
+        if some(where):
             yield Match(candidate, where)
 
 

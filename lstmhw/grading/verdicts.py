@@ -66,6 +66,22 @@ def _close(answer: Any, candidate: Any, tol: Tolerance) -> np.ndarray:
     return within(a, r, tol).reshape(-1)
 
 
+def every(flags: np.ndarray) -> bool:
+    """``flags.all()`` of flat per-element booleans. Most quantities are one number, and there
+    NumPy's reduction costs eight times Python's ``all`` of the list (2.5 µs against 0.3)."""
+    return all(flags.tolist()) if flags.ndim == 1 and flags.size <= 16 else bool(flags.all())
+
+
+def some(flags: np.ndarray) -> bool:
+    """``flags.any()`` of flat per-element booleans (see :func:`every`)."""
+    return any(flags.tolist()) if flags.ndim == 1 and flags.size <= 16 else bool(flags.any())
+
+
+def count(flags: np.ndarray) -> int:
+    """How many of the booleans are true: ``flags.sum()`` as a Python int, in a third of its time."""
+    return int(np.count_nonzero(flags))
+
+
 # --------------------------------------------------------------------------- written precision (SPEC §4.2)
 ZERO_KEY = 1e-12  # a key element this small, relative to the quantity's largest, counts as zero
 
@@ -100,7 +116,7 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
     the reference rounded to the decimals written, which show two significant figures of it
     (a reference that is zero, relative to its largest element, needs none)?"""
     ok = _close(answer, reference, tol)
-    if ok.all() or decimals is None or isinstance(reference, (bool, str, np.bool_)):
+    if every(ok) or decimals is None or isinstance(reference, (bool, str, np.bool_)):
         return ok
     a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
@@ -155,7 +171,7 @@ def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
     if decimals is None or isinstance(chain_value, (bool, str, np.bool_)):
         return np.zeros(np.size(answer), dtype=bool)
     near = near_as_written(answer, decimals, chain_value)
-    if not near.any():
+    if not some(near):
         return near
     a1, d1 = _one_number(answer), _one_number(decimals)
     if a1 is not None and d1 is not None:  # one number (near: a1 ≠ 0)
@@ -171,7 +187,7 @@ def _close_to_key(kp: KeyProblem, q: str, value: Any, decimals: Any = None) -> n
     if one is not None:
         return np.array([one])
     ok = matches_exact(value, decimals, kp.expected(q), kp.tol)
-    if not ok.all() and decimals is not None:  # the rounded chains are solved only once an answer needs them
+    if not every(ok) and decimals is not None:  # the rounded chains are solved only once an answer needs them
         for rounded in kp.rounded:
             ok |= matches_paper(value, decimals, rounded.value(q))
     return ok
@@ -179,9 +195,9 @@ def _close_to_key(kp: KeyProblem, q: str, value: Any, decimals: Any = None) -> n
 
 def _one_close_to_key(kp: KeyProblem, q: str, value: Any, decimals: Any) -> bool | None:
     """:func:`_close_to_key` of a one-number answer (in the key's shape, as :func:`_coerce` gives it)
-    in plain floats: rules (a), (b) and (c) as
-    :func:`matches_exact` and :func:`matches_paper` decide them for one number (most quantities
-    are one number, and their NumPy path is ~40 µs of fixed cost). None where that path must decide."""
+    in plain floats: rules (a), (b) and (c) as :func:`matches_exact` and :func:`matches_paper`
+    decide them for one number (most quantities are one number, and their NumPy path is ~40 µs of
+    fixed cost). None where that path must decide."""
     a, key = _one_number(value), _one_number(kp.expected(q))
     d = _one_number(decimals) if decimals is not None else None
     if a is None or key is None or (decimals is not None and d is None):
@@ -300,10 +316,13 @@ class EcfChains:
 
     def __init__(self, kp: KeyProblem, overrides: dict[str, Any]) -> None:
         self._kp, self._overrides = kp, overrides
+        self._exact: dict[str, Any] = {}  # read by the verdict, then by the diagnosis
 
     def exact(self, q: str) -> Any | None:
         """``q`` from the student's own earlier answers at full precision; None where it cannot be computed."""
-        return self._own(q, None)
+        if q not in self._exact:
+            self._exact[q] = self._own(q, None)
+        return self._exact[q]
 
     def _own(self, q: str, decimals: int | None) -> Any | None:
         try:  # (under the floating-point rules of a solve: Reruns.own sets them)
@@ -403,7 +422,7 @@ def _verdict_after_ecf(
     expected = kp.expected(q)
     if max_points is None:
         max_points = problem.points_for(q)
-    ok_ecf = np.zeros_like(ok_key)
+    ok_ecf = np.zeros(ok_key.shape, dtype=bool)
     used: dict[str, Any] = {}
     carried = None  # what q is from the student's own earlier answers
     if ecf_chains is not None:
@@ -411,7 +430,7 @@ def _verdict_after_ecf(
         # An ECF answer follows from values the student gave: not from zeros or a copied given
         # (one of those among its sources, where it is not the key's own value, is enough to refuse).
         carried_trivial = any(
-            trivial(overrides[name], kp.givens) and not matches_exact(overrides[name], None, kp.trace.value(name), tol).all()
+            trivial(overrides[name], kp.givens) and not every(matches_exact(overrides[name], None, kp.trace.value(name), tol))
             for name in upstream
         )
         carried = ecf_chains.exact(q) if upstream and not carried_trivial and not trivial(value, kp.givens) else None
@@ -420,18 +439,18 @@ def _verdict_after_ecf(
             # Rule (c) can only add elements: not needed without written decimals (it matches
             # nothing then) or once every element is right; and only the roundings that could
             # match are run (an answer written to 4 decimals needs no chain of 2).
-            if decimals is not None and not (ok_ecf | ok_key).all():
+            if decimals is not None and not every(ok_ecf | ok_key):
                 for rounded in ecf_chains.rounded(q, value, decimals, ~(ok_ecf | ok_key)):
                     ok_ecf |= matches_paper(value, decimals, rounded)
-                    if (ok_ecf | ok_key).all():
+                    if every(ok_ecf | ok_key):
                         break
             ok_ecf &= ~ok_key
-            if ok_ecf.any():
+            if some(ok_ecf):
                 used = {name: _plain(overrides[name]) for name in upstream}
-    credit = (ok_key.sum() + problem.ecf_credit * ok_ecf.sum()) / ok_key.size
+    credit = (count(ok_key) + problem.ecf_credit * count(ok_ecf)) / ok_key.size
     points = float(max_points * credit)
     wrong = ~(ok_key | ok_ecf)
-    verdict = INCORRECT if wrong.any() else CORRECT_ECF
+    verdict = INCORRECT if some(wrong) else CORRECT_ECF
     result = QuantityResult(q, verdict, _plain(value), _plain(expected), points, max_points)
     if used:
         result.ecf = {"from": used, "expected": _plain(carried)}
