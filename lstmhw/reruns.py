@@ -96,7 +96,7 @@ class Reruns:
         self._bases: dict[tuple[Any, int | None], Trace | _Failed] = {}
         self._routes: dict[tuple[Any, int | None, str, frozenset[str]], Route] = {}
         self._touch: dict[tuple[Any, int | None], Touch | None] = {}
-        self._last: tuple[Mapping[str, Value], tuple[tuple, tuple], dict[str, Any]] | None = None
+        self._last: tuple[Mapping[str, Value], tuple[tuple, tuple], dict[str, Any], dict[tuple, tuple | None]] | None = None
 
     def own(self, q: str, overrides: Mapping[str, Value], *, ops: Any = None, decimals: int | None = None) -> Value:
         """``lstmhw.solvers.run(problem, ops=ops, overrides=overrides, decimals=decimals)[q].own``,
@@ -259,17 +259,21 @@ class Reruns:
         last = self._last
         identity = (tuple(overrides), tuple(map(id, overrides.values())))  # its names, and its values' objects
         if last is None or last[0] is not overrides or last[1] != identity:
-            last = self._last = (overrides, identity, {})  # holds the dict: its id cannot be reused meanwhile
-        items = last[2]
+            last = self._last = (overrides, identity, {}, {})  # holds the dict: its id cannot be reused meanwhile
+        items, found = last[2], last[3]  # by name, and by the names of a route
+        if used in found:
+            return found[used]
         out = []
         for name in used:
             item = items.get(name)
             if item is None:
                 item = items[name] = _item(overrides[name])
             if item is False:
+                found[used] = None
                 return None
             out.append((name, item))
-        return tuple(out)
+        found[used] = fingerprint = tuple(out)
+        return fingerprint
 
 
 def _replaced(ops: Any, plain_ops: Any) -> frozenset[str] | None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from lstmhw.errors import LstmhwError
 from lstmhw.grading.records import QuantityResult
+from lstmhw.render.values import jsonable
 from lstmhw.submission import AnsweredTwice, answer_value
 
 if TYPE_CHECKING:
@@ -291,8 +292,6 @@ def _as_given(raw: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    from lstmhw.render.values import jsonable
-
     return jsonable(value)
 
 

@@ -11,6 +11,8 @@ SUMMARY_ELEMENTS = 64  # a value with more elements is summarized in tables
 
 def jsonable(value: Any) -> Any:
     """Full precision: scalars as numbers, arrays as (nested) lists, booleans as booleans."""
+    if type(value) is float:  # the commonest: a one-number answer or key
+        return value
     import numpy as np
 
     if isinstance(value, np.ndarray):
