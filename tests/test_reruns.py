@@ -57,19 +57,6 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def assert_same_trace(expected, got) -> None:
-    if isinstance(expected, tuple) or isinstance(got, tuple):
-        assert expected == got
-        return
-    assert list(expected.steps) == list(got.steps)
-    for name, step in expected.steps.items():
-        other = got[name]
-        assert _same(step.value, other.value), name
-        assert _same(step.own, other.own), name
-        assert (step.formula, step.latex, step.inputs, step.group, step.note) == (other.formula, other.latex, other.inputs, other.group, other.note)
-    assert (expected.problem_id, expected.solver, expected.title, expected.asked) == (got.problem_id, got.solver, got.title, got.asked)
-
-
 class PlainEvaluation:
     """What :meth:`Reruns.own` computes, written plainly: every step re-evaluated by recursion over
     the trace's edges, an input being the student's value where one is given and otherwise
@@ -115,8 +102,11 @@ def assert_own_values(problem, reruns, overrides, ops=None, decimals=None, names
         got = _outcome(partial(reruns.own, q, overrides, ops=ops, decimals=decimals))
         if not isinstance(full, tuple):
             assert _same(full[q].own, got), q
-        expected = _outcome(partial(plain.own, q)) if plain is not None else full if isinstance(full, tuple) else full[q].own
-        if isinstance(expected, tuple) or isinstance(got, tuple):
+        if plain is None:  # the whole chain is run, as the full run: the same value or the same error
+            assert got == full if isinstance(full, tuple) else _same(full[q].own, got), (q, full, got)
+            continue
+        expected = _outcome(partial(plain.own, q))
+        if isinstance(expected, tuple) or isinstance(got, tuple):  # (NumPy's error here, the step's named error there)
             assert isinstance(expected, tuple) and isinstance(got, tuple), (q, expected, got)
         else:
             assert _same(expected, got), q
@@ -300,7 +290,8 @@ def test_every_solver_every_mistake_equals_full_run():
 # re-run: it is on the mistaken route but not on the plain one (b), or it reads a step that the
 # student's value reaches in the plain re-run only (s reads c).
 REWIRED = '''\
-"""x given; a = 2x; b = a + 1; r = a² (rewired: b²); c = a + 1 (rewired: 2x + 1); s = 2c + a; q = r + s."""
+"""x given; a = 2x; b = a + 1; r = a² (rewired: b²); c = a + 1 (rewired: 2x + 1); s = 2c + a; q = r + s;
+t = a − 3 (the other mistake: 1/(a − 3), which divides by zero from the givens)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -314,10 +305,11 @@ KEYS = ("x",)
 @dataclass(frozen=True, eq=False)
 class RewiredOps:
     wired: Any = False
+    reciprocal: Any = False
 
 
 OPS = RewiredOps()
-MISTAKES = (one("rewired", "r from b and c from x", wired=True),)
+MISTAKES = (one("rewired", "r from b and c from x", wired=True), one("reciprocal", "t = 1/(a − 3)", reciprocal=True))
 REDRAW = ("x",)
 TEMPLATE = "solver: rewired\\nx: 1.5\\n"
 
@@ -348,6 +340,7 @@ def solve(params, tracer):
         tracer.step("c", "a + 1", "a + 1", ["a"], lambda ops, a: a + 1, uses=("wired",))
     tracer.step("s", "2c + a", "2c + a", ["c", "a"], lambda ops, c, a: 2 * c + a)
     tracer.step("q", "r + s", "r + s", ["r", "s"], lambda ops, r, s: r + s)
+    tracer.step("t", "a − 3", "a - 3", ["a"], lambda ops, a: 1 / (a - 3) if ops.reciprocal else a - 3, uses=("reciprocal",))
 
 
 def degenerate(trace, original):
@@ -355,7 +348,7 @@ def degenerate(trace, original):
 '''
 
 
-def test_a_rewired_step_is_not_shared_with_the_plain_rerun(tmp_path, monkeypatch):
+def test_a_rewired_step_is_not_shared_and_a_chain_that_cannot_run_is_run_whole(tmp_path, monkeypatch):
     import sys
 
     from lstmhw.solvers import SOLVERS
@@ -366,11 +359,17 @@ def test_a_rewired_step_is_not_shared_with_the_plain_rerun(tmp_path, monkeypatch
     try:
         problem = problem_from_document(parse_yaml("id: w\nsolver: rewired\nx: 1.5\nask: [a, q]\n", "w.yaml"))
         reruns = Reruns(problem)
-        (_, _, wired), = patched_ops("rewired")
+        (_, _, wired), (_, _, reciprocal) = patched_ops("rewired")
         # By hand, from a = 3.5 (x = 1.5): without the mistake r = 12.25, c = 4.5, s = 12.5, q = 24.75;
         # with it b = 4.5, r = 20.25, c = 2·1.5 + 1 = 4, s = 2·4 + 3.5 = 11.5, q = 31.75.
         assert reruns.own("q", {"a": 3.5}) == 24.75
         assert reruns.own("q", {"a": 3.5}, ops=wired) == 31.75
         assert_own_values(problem, reruns, {"a": 3.5}, wired)
+        # With 1/(a − 3) the chain cannot run from the givens (a = 3): a re-run is then the whole
+        # chain from the student's values, 1/(3.5 − 3) = 2, and from none of them it fails.
+        assert reruns.own("t", {"a": 3.5}, ops=reciprocal) == 2.0
+        with pytest.raises(LstmhwError):
+            reruns.own("t", {}, ops=reciprocal)
+        assert_own_values(problem, reruns, {"a": 3.5}, reciprocal)
     finally:
         sys.modules.pop("rewired_solver", None)
