@@ -29,13 +29,14 @@ from lstmhw.grading.verdicts import (
     _one_number,
     count,
     every,
+    exact_one,
     half_unit,
     matches_exact,
     near_as_written,
+    near_one,
     shows_two_figures,
     some,
     within,
-    within_half_unit,
 )
 from lstmhw.mistakes import generic_candidates
 
@@ -355,14 +356,9 @@ def agrees(value: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndar
 
 
 def _one_agrees(a: float, d: float | None, r: float, tol: Tolerance) -> bool:
-    """:func:`agrees` for one number in plain floats: (a) within the tolerance, (b) the reference
-    rounded to the decimals written showing two figures of it, or a nonzero answer at the precision
-    written (:func:`matches_exact` or :func:`near_as_written`, as they decide one number)."""
-    if within(a, r, tol):
-        return True
-    if d is None or not within_half_unit(a, d, r):
-        return False
-    return r == 0 or shows_two_figures(r, d) or a != 0
+    """:func:`agrees` for one number in plain floats: rule (a) or (b), or a nonzero answer at the
+    precision written (:func:`matches_exact` or :func:`near_as_written`, as they decide one number)."""
+    return exact_one(a, d, r, tol) or (d is not None and near_one(a, d, r))
 
 
 def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:

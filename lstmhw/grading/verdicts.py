@@ -121,9 +121,7 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
         return ok
     a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        if not within_half_unit(a1, d1, r1):
-            return ok
-        return np.array([r1 == 0 or shows_two_figures(r1, d1)])
+        return np.array([rounded_one(a1, d1, r1)])
     a = np.asarray(answer, dtype=float).reshape(-1)
     r = np.asarray(reference, dtype=float).reshape(-1)
     d = np.asarray(decimals, dtype=float).reshape(-1)
@@ -151,11 +149,34 @@ def within_half_unit(a: float, d: float, r: float) -> bool:
     return math.isfinite(d) and d >= -300 and math.isfinite(r) and abs(a - r) <= half_unit(d)
 
 
+# Rules (a)-(c) of one number in plain floats (``d``: the decimals written, nan if unknown, None if
+# not read): the one-number branches of matches_exact and near_as_written, and what decides a
+# one-number answer without the arrays (_one_close_to_key, lstmhw.grading.diagnosis.agrees).
+def rounded_one(a: float, d: float, r: float) -> bool:
+    """Rule (b) of one number: ``r`` rounded to the ``d`` decimals written, which show two figures of it."""
+    return within_half_unit(a, d, r) and (r == 0 or shows_two_figures(r, d))
+
+
+def exact_one(a: float, d: float | None, r: float, tol: Tolerance) -> bool:
+    """:func:`matches_exact` of one number: rule (a), within the tolerance, or rule (b)."""
+    return within(a, r, tol) or (d is not None and rounded_one(a, d, r))
+
+
+def near_one(a: float, d: float, r: float) -> bool:
+    """:func:`near_as_written` of one number: a nonzero answer ``r`` to half a unit of its last written digit."""
+    return a != 0 and within_half_unit(a, d, r)
+
+
+def paper_one(a: float, d: float, v: float) -> bool:
+    """:func:`matches_paper` of one number, rule (c): near the chain's ``v`` as written, two figures shown."""
+    return near_one(a, d, v) and shows_two_figures(a, d)
+
+
 def near_as_written(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
     """Flat: is each element of a nonzero answer ``reference`` to half a unit of its last written digit?"""
     a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
     if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        return np.array([a1 != 0 and within_half_unit(a1, d1, r1)])
+        return np.array([near_one(a1, d1, r1)])
     a = np.asarray(answer, dtype=float).reshape(-1)
     r = np.asarray(reference, dtype=float).reshape(-1)
     d = np.asarray(decimals, dtype=float).reshape(-1)
@@ -203,16 +224,14 @@ def _one_close_to_key(kp: KeyProblem, q: str, value: Any, decimals: Any) -> bool
     d = _one_number(decimals) if decimals is not None else None
     if a is None or key is None or (decimals is not None and d is None):
         return None
-    if within(a, key, kp.tol):  # (a)
+    if exact_one(a, d, key, kp.tol):  # (a) or (b)
         return True
     if d is None:
         return False
-    if within_half_unit(a, d, key) and (key == 0 or shows_two_figures(key, d)):  # (b)
-        return True
     chains = [_one_number(trace.value(q)) for trace in kp.rounded]  # (c): the chains are solved only now
     if None in chains:
         return None
-    return a != 0 and any(within_half_unit(a, d, v) for v in chains) and shows_two_figures(a, d)
+    return any(paper_one(a, d, v) for v in chains)
 
 
 # --------------------------------------------------------------------------- answers
