@@ -20,7 +20,7 @@ from lstmhw.errors import LstmhwError
 from lstmhw.files import load_problems
 from lstmhw.grading import Key, Options, SubmissionResult, grade_submission
 from lstmhw.limits import MAX_FILES_PER_RUN
-from lstmhw.submission import Submission, read_submission
+from lstmhw.submission import Submission, file_stem, read_submission
 
 if TYPE_CHECKING:
     # Imported where used: a roster (its csv reader) and --out's atomic writes (tempfile) are
@@ -87,7 +87,7 @@ def grade_file(key: Key, file: str, roster: Roster | None = None) -> Row:
 
 def _unread(file: str) -> Submission:
     """The submission of a file that could not even be read: its stem is the student."""
-    return Submission(file=file, student=os.path.splitext(os.path.basename(file))[0])
+    return Submission(file=file, student=file_stem(file))
 
 
 def graded_rows(key: Key, files: Sequence[str], roster: Roster | None = None) -> Iterator[Row]:
@@ -263,7 +263,7 @@ class GradescopeFolders:
 
     def write(self, row: Row, text: str) -> str:
         name = _safe_name(row.result.student)
-        stem = _safe_name(os.path.splitext(os.path.basename(row.result.file))[0])
+        stem = _safe_name(file_stem(row.result.file))
         key = name.casefold()
         if key not in self.plain:
             folder = self._unique(name)

@@ -179,7 +179,8 @@ def claim_reason(raw: Any) -> str | None:
     return reason or None
 
 
-def _stem(file: str) -> str:
+def file_stem(file: str) -> str:
+    """The file's name without its folder and extension: the student of a file that names none."""
     return os.path.splitext(os.path.basename(file))[0]
 
 
@@ -248,10 +249,10 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     try:
         doc = load_yaml(file, keep_text=True, keep_duplicates=True)
     except LstmhwError as exc:
-        return Submission(file=file, student=_stem(file), error=str(exc))
+        return Submission(file=file, student=file_stem(file), error=str(exc))
     data = doc.data
     student = data.get("student")
-    student = str(student) if not isinstance(student, (dict, list)) and student is not None else _stem(file)
+    student = str(student) if not isinstance(student, (dict, list)) and student is not None else file_stem(file)
     errors = validate_submission_document(doc, problem_ids, values=False)
     answers = data.get("answers")
     nested = isinstance(answers, dict) and _is_nested(answers, problem_ids)
