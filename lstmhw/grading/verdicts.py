@@ -119,19 +119,31 @@ def matches_exact(answer: Any, decimals: Any, reference: Any, tol: Tolerance) ->
     ok = _close(answer, reference, tol)
     if every(ok) or decimals is None or isinstance(reference, (bool, str, np.bool_)):
         return ok
-    a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
-    if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        return np.array([rounded_one(a1, d1, r1)])
-    a = np.asarray(answer, dtype=float).reshape(-1)
-    r = np.asarray(reference, dtype=float).reshape(-1)
-    d = np.asarray(decimals, dtype=float).reshape(-1)
-    if a.shape != r.shape or d.shape != a.shape:
+    operands = _operands(answer, decimals, reference)
+    if operands is None:
         return ok
+    a, d, r = operands
+    if type(a) is float:  # one number: plain floats
+        return np.array([rounded_one(a, d, r)])
     with np.errstate(invalid="ignore", over="ignore"):
         scale = np.max(np.abs(r)) if r.size else 0.0
         zero = np.abs(r) <= ZERO_KEY * scale
         rounded = np.isfinite(d) & (np.abs(a - r) <= _half_unit(d)) & (zero | _figures_shown(r, d))
     return ok | rounded
+
+
+def _operands(answer: Any, decimals: Any, reference: Any) -> tuple[Any, Any, Any] | None:
+    """An answer, its written decimals and a reference as three Python floats when each is one
+    number, else as flat float arrays; None when the arrays' sizes differ."""
+    a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
+    if a1 is not None and d1 is not None and r1 is not None:
+        return a1, d1, r1
+    a = np.asarray(answer, dtype=float).reshape(-1)
+    r = np.asarray(reference, dtype=float).reshape(-1)
+    d = np.asarray(decimals, dtype=float).reshape(-1)
+    if a.shape != r.shape or d.shape != a.shape:
+        return None
+    return a, d, r
 
 
 def _one_number(x: Any) -> float | None:
@@ -174,14 +186,12 @@ def paper_one(a: float, d: float, v: float) -> bool:
 
 def near_as_written(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
     """Flat: is each element of a nonzero answer ``reference`` to half a unit of its last written digit?"""
-    a1, d1, r1 = _one_number(answer), _one_number(decimals), _one_number(reference)
-    if a1 is not None and d1 is not None and r1 is not None:  # one number: plain floats
-        return np.array([near_one(a1, d1, r1)])
-    a = np.asarray(answer, dtype=float).reshape(-1)
-    r = np.asarray(reference, dtype=float).reshape(-1)
-    d = np.asarray(decimals, dtype=float).reshape(-1)
-    if a.shape != r.shape or d.shape != a.shape:
-        return np.zeros(a.size, dtype=bool)
+    operands = _operands(answer, decimals, reference)
+    if operands is None:
+        return np.zeros(np.size(answer), dtype=bool)
+    a, d, r = operands
+    if type(a) is float:  # one number: plain floats
+        return np.array([near_one(a, d, r)])
     with np.errstate(invalid="ignore", over="ignore"):
         return (a != 0) & np.isfinite(d) & np.isfinite(r) & (np.abs(a - r) <= _half_unit(d))
 
