@@ -273,6 +273,11 @@ def _build(loader: Any, doc: Document) -> Document:
         return path + (key,) if key is not None else path
 
     get_event, kinds = loader.get_event, _event_kinds()
+    # The resolver reads a plain scalar by its first character (a digit, a sign, y/n/t/f/o, ~,
+    # ...): one that starts with any other is text, and so is every quoted scalar (keys and
+    # names, most of a submission's scalars), without the resolver's Python call.
+    claimed = loader.yaml_implicit_resolvers
+    text_unless_claimed = None not in claimed and not loader.yaml_path_resolvers
     while True:
         event = get_event()
         if event is None:
@@ -289,9 +294,14 @@ def _build(loader: Any, doc: Document) -> Document:
             if total > MAX_YAML_NODES:
                 raise _too_big(doc, child_path(), line)
             text = event.value
-            value = _plain_number(text) if event.tag is None and event.implicit[0] else None
-            if value is None:
+            if event.tag is not None:
                 value = _scalar(loader, event, doc, child_path)
+            elif not event.implicit[0] or (text_unless_claimed and text and text[0] not in claimed):
+                value = text
+            else:
+                value = _plain_number(text)
+                if value is None:
+                    value = _scalar(loader, event, doc, child_path)
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
             frame = stack[-1] if stack else None
