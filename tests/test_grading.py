@@ -462,6 +462,14 @@ def test_remembered_answers_each_get_their_own_results():
     again = grade_problem(kp, dict(answers), Options(), {"h[1]": 3, "h[2]": 3, "mse": 4}).results
     assert len(kp.graded) == 1
     assert {q: vars(r) for q, r in first.items()} == {q: vars(r) for q, r in again.items()}
+    assert [list(vars(r)) for r in first.values()] == [list(vars(r)) for r in again.values()]  # the fields' order too
     first["h[1]"].diagnosis["mistake"] = "changed"
     first["mse"].ecf["from"]["h[1]"] = 99.0
     assert again["h[1]"].diagnosis["mistake"] == "sigmoid-sign-flipped" and again["mse"].ecf["from"]["h[1]"] == [0.013]
+    # A copy from the memo shares nothing with it either: changing one leaves the next student's as it was.
+    again["h[1]"].diagnosis["mistake"] = "changed"
+    again["mse"].ecf["from"]["h[1]"].append(99.0)
+    again["h[2]"].expected.append(1.0)
+    third = grade_problem(kp, dict(answers), Options(), {"h[1]": 3, "h[2]": 3, "mse": 4}).results
+    assert third["h[1]"].diagnosis["mistake"] == "sigmoid-sign-flipped" and third["mse"].ecf["from"]["h[1]"] == [0.013]
+    assert len(third["h[2]"].expected) == len(first["h[2]"].expected)
