@@ -106,9 +106,8 @@ def match_names(answers: dict[str, Any], asked: Sequence[str]) -> tuple[dict[str
 def match_answers(answers: dict[str, Any], names: StepNames) -> MatchedAnswers:
     """Sort one problem's answers into asked, working and ignored (see the module docstring)."""
     asked_set = frozenset(names.asked)
-    if all(name in asked_set for name in answers):  # the common case: nothing but asked quantities
-        matched, renamed = match_names(answers, names.asked)
-        return MatchedAnswers({q: matched[q] for q in names.asked if q in matched}, {}, renamed)
+    if all(name in asked_set for name in answers):  # the common case: nothing but asked quantities, as asked
+        return MatchedAnswers({q: answers[q] for q in names.asked if q in answers}, {}, {})
     matched, renamed = match_names(answers, names.asked)
     used = {w for written in near_names(answers, names.asked).values() for w in written}
     asked = {q: matched[q] for q in names.asked if q in matched}
