@@ -109,6 +109,9 @@ class Reruns:
         route = self._route(base, ops, decimals, q, frozenset(overrides))
         if not route.used:  # no value of the student's reaches q
             return base.steps[q].own
+        if route.plain is not None and len(route.shared) == len(route.steps):
+            # The mistake touches nothing on q's route: q is the plain re-run's, taken as it is.
+            return self.own(q, overrides, decimals=decimals)
         return self._remembered((ops, decimals, q), overrides, route.used, base, route)[q]
 
     def whole(self, ops: Any, decimals: int | None = None) -> Trace:
