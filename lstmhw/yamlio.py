@@ -460,8 +460,11 @@ def read_text(file: str) -> str:
             raise LstmhwError(f"file of {status.st_size:,} bytes, expected at most {MAX_FILE_BYTES:,}", file=file)
         # Ask for the size fstat gave (+1 to see a file that grew), not for the limit: a read
         # of MAX_FILE_BYTES allocates that much (~20 µs a file). One that grew, or a /proc
-        # file of size 0, is read on up to the limit, as before.
-        raw = _read_up_to(fd, status.st_size + 1)
+        # file of size 0, is read on up to the limit, as before. A read that returns st_size
+        # bytes is the file as fstat saw it: no second read just to find its end.
+        raw = os.read(fd, status.st_size + 1)
+        if 0 < len(raw) < status.st_size:  # a short read all the same: read on to the size
+            raw += _read_up_to(fd, status.st_size + 1 - len(raw))
         if len(raw) > status.st_size:
             raw += _read_up_to(fd, MAX_FILE_BYTES + 1 - len(raw))
     except OSError as exc:

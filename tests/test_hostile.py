@@ -411,6 +411,29 @@ def test_at_the_limits_files_still_work(tmp_path):
     assert elapsed < HANG
 
 
+def test_a_file_is_read_whole_through_short_reads_and_growth(tmp_path, monkeypatch):
+    """read_text asks for the size fstat gave: a read that returns less is read on, and a file
+    larger than fstat said (it grew, or a /proc file of size 0) is read on up to the limit."""
+    from lstmhw import yamlio
+
+    text = "student: ada\nanswers: {h[1]: 0.2174}\n" * 3
+    path = tmp_path / "a.yaml"
+    path.write_text(text, encoding="utf-8")
+    real_read, real_fstat = os.read, os.fstat
+    monkeypatch.setattr(os, "read", lambda fd, n: real_read(fd, min(n, 5)))  # five bytes at a time
+    assert yamlio.read_text(str(path)) == text
+    monkeypatch.setattr(os, "read", real_read)
+
+    class Smaller:  # fstat's size before the file grew
+        def __init__(self, status):
+            self.st_mode, self.st_size = status.st_mode, 10
+
+    monkeypatch.setattr(os, "fstat", lambda fd: Smaller(real_fstat(fd)))
+    assert yamlio.read_text(str(path)) == text
+    monkeypatch.setattr(os, "fstat", lambda fd: type("Zero", (), {"st_mode": real_fstat(fd).st_mode, "st_size": 0})())
+    assert yamlio.read_text(str(path)) == text
+
+
 # ----------------------------------------------------------------------------- submissions
 # Refused submissions: an error row naming the file and place; name -> fragments of the error.
 SUBMISSIONS_REFUSED: dict[str, list[str]] = {
