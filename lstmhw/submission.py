@@ -185,12 +185,13 @@ def file_stem(file: str) -> str:
 
 
 def validate_submission_document(
-    doc: Document, problem_ids: Sequence[str] | None = None, values: bool = True
+    doc: Document, problem_ids: Sequence[str] | None = None, values: bool = True, *, nested: bool | None = None
 ) -> list[LstmhwError]:
     """Every error in a submission (for ``check``); empty when it is readable.
 
     ``values=False``: only what stops the file being read; an unreadable answer (a mapping, a
     word) is then graded ``invalid`` on its own, and the rest of the file is graded.
+    ``nested``: whether the answers are grouped by problem, when the caller knows (:func:`_is_nested`).
     """
     errors: list[LstmhwError] = []
     data = doc.data
@@ -216,17 +217,20 @@ def validate_submission_document(
     elif not isinstance(answers, dict):
         errors.append(doc.error(("answers",), f"{describe(answers)}, expected a mapping of answers"))
     else:
-        nested = _is_nested(answers, problem_ids)
+        if nested is None:
+            nested = _is_nested(answers, problem_ids)
         groups = answers.items() if nested else [(None, answers)]
         for pid, group in groups:
             base = ("answers", pid) if pid is not None else ("answers",)
             if not isinstance(group, dict):
                 errors.append(doc.error(base, f"{describe(group)}, expected a mapping of quantity to answer"))
                 continue
+            if not values:
+                continue  # an unreadable answer is graded invalid on its own (see above)
             for quantity, raw in group.items():
                 if len(errors) >= MAX_ERRORS_PER_FILE:
                     break
-                if raw is None or not values or isinstance(raw, AnsweredTwice):
+                if raw is None or isinstance(raw, AnsweredTwice):
                     continue  # a blank answer is graded missing, one answered twice invalid: not the file refused
                 if isinstance(raw, dict) or answer_value(raw) is None:
                     errors.append(
@@ -253,9 +257,9 @@ def read_submission(file: str, problem_ids: Sequence[str]) -> Submission:
     data = doc.data
     student = data.get("student")
     student = str(student) if not isinstance(student, (dict, list)) and student is not None else file_stem(file)
-    errors = validate_submission_document(doc, problem_ids, values=False)
     answers = data.get("answers")
     nested = isinstance(answers, dict) and _is_nested(answers, problem_ids)
+    errors = validate_submission_document(doc, problem_ids, values=False, nested=nested)
     errors.extend(_apply_duplicates(doc, nested))
     grouped: dict[str, dict[str, Any]] = {}
     decimals: dict[str, dict[str, Any]] = {}
