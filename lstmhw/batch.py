@@ -10,6 +10,7 @@ with a roster who has submitted.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -218,10 +219,25 @@ def _write_report(
         from lstmhw.render.table import make_console
 
         writer = render.TableReport(make_console(stream if to_file else None), key.ids, report.details, report.digits)
+    live = not to_file and read_as_written(stream)
     for row in graded_rows(key, files, roster):
         _count(summary, row)
         writer.add(row)
+        if live:
+            stream.flush()
     writer.close()
+
+
+def read_as_written(stream: Any) -> bool:
+    """Is the report read as it is written: a terminal, or a pipe (``| tee``, a log shown live)?
+    Then each row is flushed as it is added. A regular file (``> report.csv``) is written in
+    blocks, as any Unix tool writes one, and ``--out``'s temporary file is not seen until it is
+    complete: a flush a row there is a write a row for nobody."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # no file behind it (a StringIO): flush, it is cheap
+        return True
+    return stream.isatty() or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def key_name(key_path: str) -> str:

@@ -123,3 +123,48 @@ def test_out_is_written_whole_or_not_at_all(watched, tmp_path):
         grade_files(str(PROBLEMS), [str(subs)], ReportOptions(fmt="csv", out=str(out)))
     assert seen["during"] == out.read_text() == "the old report\n"  # never half-written
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".lstmhw-")] == []  # no temporary file left
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_rows_reach_a_pipe_as_they_are_graded(watched, monkeypatch, fmt):
+    """On a pipe (``| tee``, a log shown live) each row is flushed as it is written: the reader of
+    the pipe has every earlier student's row before the last submission is read."""
+    import os
+
+    subs, _, seen, _start = watched
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    pipe = os.fdopen(write_end, "w", buffering=1 << 16)  # block-buffered, as Python's stdout on a pipe
+    monkeypatch.setattr(sys, "stdout", pipe)
+    real_read = batch.read_submission
+
+    def read(file, ids):
+        if file.endswith(f"s{N - 1}.yaml"):
+            seen["piped"] = os.read(read_end, 1 << 20).decode()
+        return real_read(file, ids)
+
+    batch.read_submission = read  # restored by the fixture's monkeypatch
+    try:
+        grade_files(str(PROBLEMS), [str(subs)], ReportOptions(fmt=fmt))
+    finally:
+        pipe.close()
+        os.close(read_end)
+    if fmt == "csv":
+        assert len(seen["piped"].splitlines()) == N  # the header and N - 1 rows
+    else:
+        assert seen["piped"].count('"student": ') == N - 1
+
+
+def test_a_regular_file_gets_every_row(tmp_path, monkeypatch):
+    """Redirected to a file (``> report.csv``) the rows are written in blocks, not flushed one by
+    one (batch.read_as_written): the file still has every row once the batch is done."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for n in range(N):
+        (subs / f"s{n}.yaml").write_text(f'student: s{n}\nanswers: {{"h[1]": 0.2174}}\n')
+    report = tmp_path / "report.csv"
+    with open(report, "w", encoding="utf-8") as handle:
+        assert not batch.read_as_written(handle)
+        monkeypatch.setattr(sys, "stdout", handle)
+        grade_files(str(PROBLEMS / "p4.yaml"), [str(subs)], ReportOptions(fmt="csv"))
+    assert [line.split(",")[0] for line in report.read_text().splitlines()] == ["student", *(f"s{n}" for n in range(N))]

@@ -98,7 +98,6 @@ class JsonReport:
 
     def add(self, row: Row) -> None:
         self._list.add(row_data(row))
-        self._stream.flush()
 
     def close(self) -> None:
         self._list.close()
@@ -124,7 +123,6 @@ class CsvReport:
             [r.student, *_roster_cells(row, self._roster), r.file, r.status, variant, *scores,
              _round(r.score), _round(r.max_score), r.error or row.warning or ""]
         )
-        self._stream.flush()
 
     def close(self) -> None:
         pass
@@ -150,7 +148,6 @@ class CanvasReport:
     def add(self, row: Row) -> None:
         ids = _roster_cells(row, ["canvas_id", "sis_id", "sis_login_id", "section"])
         self._writer.writerow([row.result.student, *ids, _round(row.result.score)])
-        self._stream.flush()
 
     def close(self) -> None:
         pass
@@ -201,7 +198,6 @@ class CsvDetailsReport:
                     ])
         if row.warning:
             writerow([*who, "", "", "warning", "", "", "", "", "", row.warning])
-        self._stream.flush()
 
     def close(self) -> None:
         pass
