@@ -389,3 +389,42 @@ def test_every_some_count_are_numpys_all_any_sum():
             for shaped in (flags, flags.reshape(1, -1), flags.reshape(-1, 1)):
                 assert every(shaped) is bool(shaped.all()) and some(shaped) is bool(shaped.any())
                 assert count(shaped) == int(shaped.sum()) and type(count(shaped)) is int
+
+
+def test_shape_of_is_numpys_shape():
+    """verdicts.shape_of, np.shape without its dispatch for arrays and Python numbers, against np.shape."""
+    from lstmhw.grading.verdicts import shape_of
+
+    values = [
+        0.25, -0.0, 3, True, np.float64(0.5), np.bool_(True), np.int64(2), "0.25", None,
+        np.array(1.5), np.array([1.5]), np.zeros((2, 3)), np.zeros((0,)), np.array([[True]]),
+        [0.1, 0.2], [[1, 2], [3, 4]], [], (1.0, 2.0),
+    ]
+    for value in values:
+        assert shape_of(value) == np.shape(value), value
+
+
+def test_near_any_as_written_is_near_as_written_of_each():
+    """near_any_as_written (one number read once) against near_as_written of each reference, OR-ed:
+    one number and arrays, the references near the answer or not, decimals known or not."""
+    from lstmhw.grading.verdicts import near_any_as_written, near_as_written
+
+    rng = random.Random(16)
+    seen = {True: 0, False: 0}
+    for _ in range(4000):
+        size = rng.choice([1, 1, 3])
+        key = [rng.choice([1, -1]) * 10 ** rng.uniform(-4, 1) for _ in range(size)]
+        written = [rng.choice([float(rng.randint(0, 5)), math.nan]) for _ in range(size)]
+        answer = [round(k, int(w)) if math.isfinite(w) and rng.random() < 0.6 else k * rng.uniform(0.9, 1.1) for k, w in zip(key, written, strict=True)]
+        references = [[k * rng.choice([1, 1 + rng.uniform(-0.01, 0.01), -1]) for k in key] for _ in range(rng.randint(1, 4))]
+        one = size == 1 and rng.random() < 0.5
+        value = answer[0] if one else np.array(answer)
+        decimals = written[0] if one else np.array(written)
+        refs = [(r[0] if one else np.array(r)) for r in references]
+        slow = near_as_written(value, decimals, refs[0])
+        for r in refs[1:]:
+            slow = slow | near_as_written(value, decimals, r)
+        fast = near_any_as_written(value, decimals, refs)
+        assert fast.tolist() == slow.tolist(), (value, decimals, refs)
+        seen[bool(slow.any())] += 1
+    assert min(seen.values()) > 500, seen

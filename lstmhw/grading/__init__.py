@@ -59,6 +59,7 @@ from lstmhw.grading.verdicts import (
     _verdict_after_ecf,
     every,
     numeric_givens,
+    shape_of,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
 from lstmhw.mistakes import patched_ops
@@ -428,7 +429,7 @@ def _grade_problem(
         if raw is not None:
             steps[name] = answers.grade_against_key(kp, name, raw, (working_decimals or {}).get(name), 0.0, options)
     if answers.pending:
-        overrides = {q: v for q, v in answers.coerced.items() if np.shape(v) == np.shape(kp.expected(q))}
+        overrides = {q: v for q, v in answers.coerced.items() if shape_of(v) == shape_of(kp.expected(q))}
         graded = {**results, **steps}
         _settle(kp, answers, overrides, graded, options, with_working=bool(working))
         for q in answers.pending:
@@ -491,7 +492,7 @@ class Answers:
             self.explanations[q] = reason
         value = reading.value
         self.coerced[q] = value
-        if np.shape(value) != np.shape(expected):  # transposed matrix
+        if shape_of(value) != shape_of(expected):  # transposed matrix
             return _grade_transposed(q, value, expected, max_points, kp.tol, options)
         if decimals is None:  # answers given in code, not read from a file: their floats' own text
             decimals = written_decimals(raw, (), None)

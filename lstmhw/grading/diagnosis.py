@@ -32,8 +32,10 @@ from lstmhw.grading.verdicts import (
     exact_one,
     half_unit,
     matches_exact,
+    near_any_as_written,
     near_as_written,
     near_one,
+    shape_of,
     shows_two_figures,
     some,
     within,
@@ -120,9 +122,7 @@ def _diagnose(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray, result: Quant
     if decimals is not None:
         # Right at the precision written (−0.2 for −0.1899), only too coarse to credit: that is
         # correct work rounded too far, and no mistake is to blame for it.
-        consistent = near_as_written(value, decimals, expected)
-        for rounded in kp.rounded:
-            consistent |= near_as_written(value, decimals, rounded.value(q))
+        consistent = near_any_as_written(value, decimals, [expected, *(rounded.value(q) for rounded in kp.rounded)])
         if every(consistent | ~wrong):
             result.reason = "the digits written agree with the solution, but show fewer than two significant figures"
             return None
@@ -189,7 +189,7 @@ def _one_by_one(
     candidates: list[Candidate], value: Any, expected: Any, wrong: np.ndarray, tol: Tolerance, decimals: Any = None
 ) -> Iterator[Match]:
     for candidate in candidates:
-        if np.shape(candidate.value) != np.shape(expected):
+        if shape_of(candidate.value) != shape_of(expected):
             continue
         if isinstance(candidate.value, (np.ndarray, float)) and not np.all(np.isfinite(candidate.value)):
             continue
@@ -299,7 +299,7 @@ def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Scre
     the key; None when a candidate is not a number (booleans, words) or the key is not."""
     if isinstance(expected, (bool, np.bool_, str)):
         return None
-    shape = np.shape(expected)
+    shape = shape_of(expected)
     kept = []
     for candidate in candidates:
         value = candidate.value
@@ -307,7 +307,7 @@ def _screen(candidates: list[Candidate], expected: Any, tol: Tolerance) -> _Scre
             return None
         if isinstance(value, np.ndarray) and value.dtype.kind not in "fiu":
             return None
-        if np.shape(value) == shape:
+        if shape_of(value) == shape:
             kept.append(candidate)
     key = _one_number(expected)
     if key is not None:
@@ -344,7 +344,7 @@ def _screen_arrays(kept: list[Candidate], expected: Any, tol: Tolerance) -> _Scr
 def agrees(value: Any, decimals: Any, reference: Any, tol: Tolerance) -> np.ndarray:
     """Flat: is each element ``reference`` by rules (a)/(b), or at the precision written (0.005 for
     0.0047)? All False for a reference of another shape or kind."""
-    if isinstance(reference, (bool, str, np.bool_)) or np.shape(reference) != np.shape(value):
+    if isinstance(reference, (bool, str, np.bool_)) or shape_of(reference) != shape_of(value):
         return np.zeros(np.size(value), dtype=bool)
     a, r = _one_number(value), _one_number(reference)
     d = _one_number(decimals) if decimals is not None else None

@@ -146,6 +146,17 @@ def _operands(answer: Any, decimals: Any, reference: Any) -> tuple[Any, Any, Any
     return a, d, r
 
 
+def shape_of(x: Any) -> tuple[int, ...]:
+    """``np.shape(x)``, without its dispatch for an array or a Python number (grading asks it of
+    every answer, key value and candidate: ~0.7 µs saved each)."""
+    kind = type(x)
+    if kind is np.ndarray:
+        return x.shape
+    if kind is float or kind is int or kind is bool:
+        return ()
+    return np.shape(x)
+
+
 def _one_number(x: Any) -> float | None:
     """``x`` as a Python float when it is a single number (a float or a 1-element array), else None."""
     if type(x) is float:
@@ -194,6 +205,20 @@ def near_as_written(answer: Any, decimals: Any, reference: Any) -> np.ndarray:
         return np.array([near_one(a, d, r)])
     with np.errstate(invalid="ignore", over="ignore"):
         return (a != 0) & np.isfinite(d) & np.isfinite(r) & (np.abs(a - r) <= _half_unit(d))
+
+
+def near_any_as_written(answer: Any, decimals: Any, references: Sequence[Any]) -> np.ndarray:
+    """Flat: :func:`near_as_written` of any of ``references``, element by element (for one
+    number, the answer and its decimals are read once, not once a reference)."""
+    a, d = _one_number(answer), _one_number(decimals)
+    if a is not None and d is not None:
+        floats = [_one_number(r) for r in references]
+        if None not in floats:
+            return np.array([any(near_one(a, d, r) for r in floats)])  # type: ignore[arg-type]
+    found = near_as_written(answer, decimals, references[0])
+    for reference in references[1:]:
+        found |= near_as_written(answer, decimals, reference)
+    return found
 
 
 def matches_paper(answer: Any, decimals: Any, chain_value: Any) -> np.ndarray:
