@@ -155,6 +155,8 @@ class CanvasReport:
 
 def _round(x: float) -> float | int:
     # csv is for spreadsheets: 4 decimals is beyond any rubric, and 0.8333333333333334 is noise.
+    if type(x) is float and x.is_integer():  # a whole score, most of a csv: what round() would give
+        return int(x)
     return _num(round(x, 4))
 
 
