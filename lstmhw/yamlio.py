@@ -314,6 +314,23 @@ def _build(loader: Any, doc: Document) -> Document:
                 frame[3] += 1
                 container.append(value)
                 continue
+            if frame is not None and not frame[7]:
+                # In a mapping (every key and answer of a submission): place() and child_path()
+                # written out too, for a new key and for the value of one (a key is always text;
+                # _Again, a key written twice, and a key that is not text take place()).
+                key = frame[2]
+                if key is None and type(value) is str and value not in frame[0]:
+                    frame[2] = value
+                    doc.lines[frame[1] + (value,)] = line
+                    frame[3] += 1
+                    continue
+                if type(key) is str:
+                    if texts is not None and type(value) in (int, float):
+                        texts[frame[1] + (key,)] = text
+                    frame[3] += 1
+                    frame[0][key] = value
+                    frame[2] = None
+                    continue
             if texts is not None and type(value) in (int, float):
                 texts[child_path()] = text
             place(value, 1, line)
