@@ -100,16 +100,18 @@ def _decimals_by_pattern(text: str) -> float:
 def written_decimals(raw: Any, path: tuple, texts: dict | None) -> Any:
     """The decimals of every number in a raw answer, nested like :func:`answer_value`'s reading
     of it (see :func:`decimals_written`)."""
-    if isinstance(raw, list):
-        return [written_decimals(item, path + (n,), texts) for n, item in enumerate(raw)]
-    if isinstance(raw, str):
-        cells = _rows(raw)
-        if cells is not None:
-            rows = [[decimals_written(cell) for cell in row] for row in cells]
-            return rows[0] if len(rows) == 1 else rows
-        return decimals_written(raw)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        return math.nan
+    kind = type(raw)
+    if kind is not float and kind is not int:  # (a number, the commonest answer, goes straight on)
+        if isinstance(raw, list):
+            return [written_decimals(item, path + (n,), texts) for n, item in enumerate(raw)]
+        if isinstance(raw, str):
+            cells = _rows(raw)
+            if cells is not None:
+                rows = [[decimals_written(cell) for cell in row] for row in cells]
+                return rows[0] if len(rows) == 1 else rows
+            return decimals_written(raw)
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            return math.nan
     text = texts.get(path) if texts is not None else None
     # Without the text (an answer given in code, an alias): the shortest text of the float,
     # which is what was written but for trailing zeros (0.220 reads as 0.22).
@@ -243,8 +245,9 @@ def _is_nested(answers: dict, problem_ids: Sequence[str] | None) -> bool:
     """Answers grouped per problem (``p4: {h[1]: ...}``) rather than one flat map."""
     if problem_ids is not None:
         lower = {str(pid).lower() for pid in problem_ids}
-        if any(str(key).lower() in lower for key in answers):
-            return True
+        for key in answers:
+            if str(key).lower() in lower:
+                return True
     return bool(answers) and all(isinstance(v, dict) for v in answers.values())
 
 
