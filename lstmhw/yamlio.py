@@ -165,7 +165,7 @@ def parse_yaml(text: str, file: str, keep_text: bool = False, keep_duplicates: b
     """
     import yaml
 
-    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    Loader = _libyaml_parser() or yaml.SafeLoader
     try:
         return _parse_with(Loader, text, file, keep_text, keep_duplicates)
     except yaml.MarkedYAMLError:  # only libyaml's own depth refusal gets here
@@ -177,6 +177,29 @@ def parse_yaml(text: str, file: str, keep_text: bool = False, keep_duplicates: b
     # Only a file that is refused anyway takes this path; the Python scanner looks at most
     # 1,024 characters ahead, so a deep file is still refused in milliseconds.
     return _parse_with(yaml.SafeLoader, text, file, keep_text, keep_duplicates)
+
+
+_LIBYAML_PARSER: list[Any] = []  # made on first use (importing lstmhw.yamlio imports no yaml)
+
+
+def _libyaml_parser() -> Any:
+    """libyaml's parser with PyYAML's safe resolver: all that :func:`_build` asks of a loader
+    (``CSafeLoader`` also makes a constructor, never used here); None without libyaml."""
+    if not _LIBYAML_PARSER:
+        import yaml
+        from yaml.resolver import Resolver
+
+        parser = None
+        if getattr(yaml, "__with_libyaml__", False):
+            from yaml.cyaml import CParser
+
+            class parser(CParser, Resolver):  # type: ignore[no-redef]  # noqa: N801
+                def __init__(self, stream: str) -> None:
+                    CParser.__init__(self, stream)
+                    Resolver.__init__(self)
+
+        _LIBYAML_PARSER.append(parser)
+    return _LIBYAML_PARSER[0]
 
 
 def _parse_with(Loader: Any, text: str, file: str, keep_text: bool = False, keep_duplicates: bool = False) -> Document:

@@ -69,3 +69,18 @@ def test_quoted_scalars_are_text(text: str) -> None:
 )
 def test_resolver_words(text: str) -> None:
     assert _compared(f"k: {text}\n") is not SKIP
+
+
+def test_libyaml_reads_when_present():
+    """With libyaml, files are read by its parser (with PyYAML's safe resolver), not PyYAML's
+    pure-Python one, which reads the same but is several times slower."""
+    from lstmhw import yamlio
+
+    parser = yamlio._libyaml_parser()
+    if not getattr(yaml, "__with_libyaml__", False):
+        assert parser is None
+        return
+    from yaml.cyaml import CParser
+
+    assert issubclass(parser, CParser)
+    assert parse_yaml("k: [1, yes, 'x']\n", "answers.yaml").data == {"k": [1, True, "x"]}
