@@ -7,6 +7,7 @@ import io
 import json
 import math
 
+import numpy as np
 import pytest
 from conftest import FIXTURES, PROBLEMS, run_cli
 from reference import plain_lstm, scalars
@@ -473,3 +474,35 @@ def test_remembered_answers_each_get_their_own_results():
     third = grade_problem(kp, dict(answers), Options(), {"h[1]": 3, "h[2]": 3, "mse": 4}).results
     assert third["h[1]"].diagnosis["mistake"] == "sigmoid-sign-flipped" and third["mse"].ecf["from"]["h[1]"] == [0.013]
     assert len(third["h[2]"].expected) == len(first["h[2]"].expected)
+
+
+def test_key_checks_remembered_by_the_exact_answer_and_each_student_gets_their_own():
+    """KeyProblem.check remembers one answer against the key (the same h[1] beside many h[2]s): by
+    the exact answer and decimals written (0.217 is not 0.2170, 1 is not 1.0), and each student's
+    coerced value, decimals and where-right are their own arrays."""
+    from lstmhw.grading import Answers
+    from lstmhw.submission import AnsweredTwice
+
+    kp = Key(load_problems([str(PROBLEMS / "p4.yaml")]), Options()).problems["p4"]
+    first, again = Answers(), Answers()
+    # h[1] = 0.2174146...: 0.2174 is right; 0.25 is not (a pending answer)
+    assert first.grade_against_key(kp, "h[1]", 0.25, 2, 1.0, Options()).verdict == "incorrect"
+    assert again.grade_against_key(kp, "h[1]", 0.25, 2, 1.0, Options()).verdict == "incorrect"
+    assert len(kp._checks) == 1
+    for name in ("coerced", "written", "pending"):
+        mine, theirs = getattr(first, name)["h[1]"], getattr(again, name)["h[1]"]
+        assert mine is not theirs and np.array_equal(mine, theirs)
+        mine[...] = 7  # one student's arrays changed: the next student's are as the key check made them
+    third = Answers()
+    third.grade_against_key(kp, "h[1]", 0.25, 2, 1.0, Options())
+    assert third.coerced["h[1]"].tolist() == [0.25] and third.written["h[1]"].tolist() == [2.0]
+    assert third.pending["h[1]"].tolist() == [False]
+    # told apart: the decimals written, the type of the number, its sign of zero
+    right = Answers().grade_against_key(kp, "h[1]", 0.2174, 4, 1.0, Options())
+    assert right.verdict == "correct" and right.points == 1.0
+    for raw, decimals in [(0.2174, 3), (0.2174, None), (1, 0), (1.0, 0), (0.0, 1), (-0.0, 1)]:
+        Answers().grade_against_key(kp, "h[1]", raw, decimals, 1.0, Options())
+    assert len(kp._checks) == 8
+    twice = AnsweredTwice((0.25, 0.3))
+    assert Answers().grade_against_key(kp, "h[1]", twice, float("nan"), 1.0, Options()).verdict == "invalid"
+    assert len(kp._checks) == 8  # not remembered
