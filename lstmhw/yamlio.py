@@ -189,16 +189,17 @@ def _libyaml_parser() -> Any:
         import yaml
         from yaml.resolver import Resolver
 
-        parser = None
+        found = None
         if getattr(yaml, "__with_libyaml__", False):
             from yaml.cyaml import CParser
 
-            class parser(CParser, Resolver):  # type: ignore[no-redef]  # noqa: N801
+            class SafeCParser(CParser, Resolver):
                 def __init__(self, stream: str) -> None:
                     CParser.__init__(self, stream)
                     Resolver.__init__(self)
 
-        _LIBYAML_PARSER.append(parser)
+            found = SafeCParser
+        _LIBYAML_PARSER.append(found)
     return _LIBYAML_PARSER[0]
 
 
