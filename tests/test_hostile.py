@@ -424,14 +424,13 @@ def test_a_file_is_read_whole_through_short_reads_and_growth(tmp_path, monkeypat
     assert yamlio.read_text(str(path)) == text
     monkeypatch.setattr(os, "read", real_read)
 
-    class Smaller:  # fstat's size before the file grew
-        def __init__(self, status):
-            self.st_mode, self.st_size = status.st_mode, 10
+    class Status:  # what fstat says: a regular file of `size` bytes
+        def __init__(self, fd, size):
+            self.st_mode, self.st_size = real_fstat(fd).st_mode, size
 
-    monkeypatch.setattr(os, "fstat", lambda fd: Smaller(real_fstat(fd)))
-    assert yamlio.read_text(str(path)) == text
-    monkeypatch.setattr(os, "fstat", lambda fd: type("Zero", (), {"st_mode": real_fstat(fd).st_mode, "st_size": 0})())
-    assert yamlio.read_text(str(path)) == text
+    for size in (10, 0):  # the file grew since fstat; a /proc file, size 0
+        monkeypatch.setattr(os, "fstat", lambda fd, size=size: Status(fd, size))
+        assert yamlio.read_text(str(path)) == text
 
 
 # ----------------------------------------------------------------------------- submissions
