@@ -35,7 +35,6 @@ solver to it, against a plain recursive evaluation of the trace written in the t
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from lstmhw.errors import LstmhwError
+from lstmhw.memo import BoundedMemo
 from lstmhw.solvers import paper_ops, run, solver_module
 from lstmhw.trace import Step, Trace, Value, numeric_error, round_value
 
@@ -88,11 +88,9 @@ class Reruns:
         self.problem = problem
         self.module = solver_module(problem.solver)
         self.plain_ops = self.module.OPS
-        self.memo_bytes = memo_bytes
-        # key -> (the route's computed values or a failure, its size); the key holds the ops
-        # themselves (frozen dataclasses hashed by identity)
-        self._memo: OrderedDict[Any, tuple[dict[str, Value] | _Failed, int]] = OrderedDict()
-        self._held = 0  # bytes, roughly, held by the remembered re-runs
+        # key -> the route's computed values or a failure; the key holds the ops themselves
+        # (frozen dataclasses hashed by identity)
+        self._memo = BoundedMemo(memo_bytes)
         self._bases: dict[tuple[Any, int | None], Trace | _Failed] = {}
         self._routes: dict[tuple[Any, int | None, str, frozenset[str]], Route] = {}
         self._touch: dict[tuple[Any, int | None], Touch | None] = {}
@@ -130,21 +128,15 @@ class Reruns:
         ``where`` and the exact student's values in ``used``; a failure is raised every time."""
         fingerprint = self._fingerprint(overrides, used)
         key = (*where, fingerprint)
-        entry = self._memo.get(key) if fingerprint is not None else None
-        if entry is None:
+        found: dict[str, Value] | _Failed | None = self._memo.get(key) if fingerprint is not None else None
+        if found is None:
             try:
-                found: dict[str, Value] | _Failed = self._compute(where, overrides, used, base, route)
+                found = self._compute(where, overrides, used, base, route)
             except _DETERMINISTIC as exc:  # the same inputs fail the same way
                 found = _Failed(exc)
             if fingerprint is not None:
                 size = 256 if isinstance(found, _Failed) else sum(100 + 8 * getattr(v, "size", 1) for v in found.values())
-                self._memo[key] = (found, size)
-                self._held += size
-                while self._held > self.memo_bytes and len(self._memo) > 1:
-                    self._held -= self._memo.popitem(last=False)[1][1]
-        else:
-            self._memo.move_to_end(key)
-            found = entry[0]
+                self._memo.put(key, found, size)
         if isinstance(found, _Failed):
             raise found.exc.with_traceback(None)
         return found

@@ -506,3 +506,20 @@ def test_key_checks_remembered_by_the_exact_answer_and_each_student_gets_their_o
     twice = AnsweredTwice((0.25, 0.3))
     assert Answers().grade_against_key(kp, "h[1]", twice, float("nan"), 1.0, Options()).verdict == "invalid"
     assert len(kp._checks) == 8  # not remembered
+
+
+def test_bounded_memo_drops_the_least_recently_used_first():
+    """lstmhw.memo.BoundedMemo, behind the graded answers, the key checks and the re-runs: sizes
+    added by hand; a hit makes an entry the newest; over the bound the oldest go, the newest stays."""
+    from lstmhw.memo import BoundedMemo
+
+    memo = BoundedMemo(100)
+    memo.put("a", 1, 40)
+    memo.put("b", 2, 40)
+    assert memo.get("a") == 1 and memo.held == 80  # a is now newer than b
+    memo.put("c", 3, 40)  # 120 > 100: b, the least recently used, goes
+    assert memo.get("b") is None and memo.get("a") == 1 and memo.get("c") == 3 and memo.held == 80
+    memo.put("c", 4, 10)  # written again: its old size is no longer held
+    assert memo.get("c") == 4 and memo.held == 50 and len(memo) == 2
+    memo.put("big", 5, 500)  # alone over the bound: everything older goes, it stays
+    assert len(memo) == 1 and memo.get("big") == 5 and memo.held == 500

@@ -191,7 +191,7 @@ def test_memory_is_bounded():
     reruns = Reruns(_p4(), memo_bytes=5_000)
     for k in range(200):
         reruns.own("mse", {"h[1]": np.array([k / 1000])})
-    assert reruns._held <= 5_000 and len(reruns._memo) < 200
+    assert reruns._memo.held <= 5_000 and len(reruns._memo) < 200
 
 
 @pytest.mark.parametrize("make", [_p4, _k3])

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import marshal
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -62,6 +61,7 @@ from lstmhw.grading.verdicts import (
     shape_of,
 )
 from lstmhw.grading.verdicts import _close as _close  # re-exported: tests check the tolerance test through it
+from lstmhw.memo import BoundedMemo
 from lstmhw.mistakes import patched_ops
 from lstmhw.problem import Problem, Tolerance
 from lstmhw.solvers import run, solver_module
@@ -143,10 +143,9 @@ class KeyProblem:
         return [PatchedOps(mistake_id, variant.message, ops) for mistake_id, variant, ops in patched_ops(self.problem.solver)]
 
     @cached_property
-    def graded(self) -> OrderedDict[Any, tuple[dict[str, QuantityResult], int]]:
-        """Results (and their rough size) by the exact answers that earned them (see :func:`grade_problem`)."""
-        self.graded_bytes = 0
-        return OrderedDict()
+    def graded(self) -> BoundedMemo:
+        """Results by the exact answers that earned them (see :func:`grade_problem`)."""
+        return BoundedMemo(GRADED_MEMO_BYTES)
 
     def check(self, q: str, raw: Any, decimals: Any) -> KeyCheck:
         """:func:`check_against_key` of one answer, remembered by the exact answer and decimals
@@ -161,19 +160,13 @@ class KeyProblem:
             return check_against_key(self, q, raw, decimals)
         found = self._checks.get(text)
         if found is None:
-            found = self._checks[text] = check_against_key(self, q, raw, decimals)
-            self._checks_bytes += len(text) + found.size()
-            while self._checks_bytes > CHECKS_MEMO_BYTES and len(self._checks) > 1:
-                old_text, old = self._checks.popitem(last=False)
-                self._checks_bytes -= len(old_text) + old.size()
-        else:
-            self._checks.move_to_end(text)
+            found = check_against_key(self, q, raw, decimals)
+            self._checks.put(text, found, len(text) + found.size())
         return found
 
     @cached_property
-    def _checks(self) -> OrderedDict[bytes, KeyCheck]:
-        self._checks_bytes = 0
-        return OrderedDict()
+    def _checks(self) -> BoundedMemo:
+        return BoundedMemo(CHECKS_MEMO_BYTES)
 
     @cached_property
     def screens(self) -> dict[str, tuple[_Screen | None, _Screen | None]]:
@@ -328,14 +321,9 @@ def grade_problem(
         return _grade_problem(kp, raw_answers, options, decimals)
     found = kp.graded.get(memo_key)
     if found is not None:
-        kp.graded.move_to_end(memo_key)
-        return ProblemGrade({q: _thawed(r) for q, r in found[0].items()})
+        return ProblemGrade({q: _thawed(r) for q, r in found.items()})
     results = _grade_problem(kp, raw_answers, options, decimals).results
-    size = sum(_result_size(r) for r in results.values())
-    kp.graded[memo_key] = ({q: _remembered(r) for q, r in results.items()}, size)
-    kp.graded_bytes += size
-    while kp.graded_bytes > GRADED_MEMO_BYTES and len(kp.graded) > 1:
-        kp.graded_bytes -= kp.graded.popitem(last=False)[1][1]
+    kp.graded.put(memo_key, {q: _remembered(r) for q, r in results.items()}, sum(_result_size(r) for r in results.values()))
     return ProblemGrade(results)
 
 
