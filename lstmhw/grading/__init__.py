@@ -151,12 +151,9 @@ class KeyProblem:
         """:func:`check_against_key` of one answer, remembered by the exact answer and decimals
         written: a class writes the same h[1] beside many different h[2]s (in the benchmark's
         3,000, 867 different answers among the 2,401 of its different submissions). Bounded as
-        the graded memo is; an answer that cannot be marshalled (written twice) is not remembered."""
-        try:
-            text = marshal.dumps((q, raw, decimals), 2)
-        except ValueError:
-            return check_against_key(self, q, raw, decimals)
-        if len(text) > GRADED_MEMO_KEY_BYTES:
+        the graded memo is; an answer :func:`exact_text` cannot key (written twice) is not remembered."""
+        text = exact_text((q, raw, decimals))
+        if text is None:
             return check_against_key(self, q, raw, decimals)
         found = self._checks.get(text)
         if found is None:
@@ -342,17 +339,21 @@ def _result_size(result: QuantityResult) -> int:
 
 def _answers_key(kp: KeyProblem, raw_answers: dict[str, Any], options: Options, decimals: dict[str, Any]) -> Any:
     """The exact answers to the asked quantities, as written (their decimals), and every option,
-    hashable; None if not remembered. The answers are marshalled, version 2 (no back-references:
-    the same data gives the same bytes), which tells apart everything grading could: types (1
-    from 1.0, true from 1), every bit of a float (0.0 from -0.0), the order of a mapping."""
-    answers = [(q, raw_answers[q], decimals.get(q)) for q in kp.problem.ask if q in raw_answers]
+    hashable; None if not remembered (:func:`exact_text`)."""
+    text = exact_text([(q, raw_answers[q], decimals.get(q)) for q in kp.problem.ask if q in raw_answers])
+    return None if text is None else (tuple(vars(options).items()), text)
+
+
+def exact_text(data: Any) -> bytes | None:
+    """Raw answers as a memo key: marshalled, version 2 (no back-references: the same data gives
+    the same bytes), which tells apart everything grading could: types (1 from 1.0, true from 1),
+    every bit of a float (0.0 from -0.0), the order of a mapping. None for what is not plain data
+    (an answer written twice) or is longer than GRADED_MEMO_KEY_BYTES (big matrices)."""
     try:
-        text = marshal.dumps(answers, 2)
-    except ValueError:  # not plain data: an answer written twice
+        text = marshal.dumps(data, 2)
+    except ValueError:
         return None
-    if len(text) > GRADED_MEMO_KEY_BYTES:
-        return None
-    return (tuple(vars(options).items()), text)
+    return text if len(text) <= GRADED_MEMO_KEY_BYTES else None
 
 
 class _Remembered:
