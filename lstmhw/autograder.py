@@ -46,6 +46,8 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same key and version give the sa
 
 @dataclass
 class Settings:
+    """What the autograder shows a student: the tests' visibility and whether expected values are shown."""
+
     visibility: str = "visible"
     show_expected: bool = False
 

@@ -172,6 +172,8 @@ def check_against_key(results: list[FileCheck]) -> None:
 
 @dataclass
 class _Twice:
+    """The keys a file writes twice: errors (any key but a quantity) and warnings (a quantity answered twice)."""
+
     errors: list[LstmhwError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

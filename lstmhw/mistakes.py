@@ -32,12 +32,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Variant:
+    """One way of making a mistake: the ops fields it replaces, and what it tells the student."""
+
     patch: dict[str, Any]  # ops field -> replacement
     message: str
 
 
 @dataclass(frozen=True)
 class Mistake:
+    """A catalog entry: a named mistake and the variants that make it (each a patch to a solver's ops)."""
+
     id: str
     variants: tuple[Variant, ...]
 

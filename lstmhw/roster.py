@@ -29,6 +29,8 @@ OPTIONAL_COLUMNS = ("email", "sis_id", "section", "canvas_id", "sis_login_id")
 
 @dataclass
 class RosterEntry:
+    """One student of the roster: their variant and the roster's other columns for them."""
+
     student: str
     variant: int | None  # None: the original key
     columns: dict[str, str]  # the optional columns the roster has, in the roster's order
@@ -37,6 +39,8 @@ class RosterEntry:
 
 @dataclass
 class Roster:
+    """A class roster read from its file; students are found by name, case-insensitively."""
+
     file: str
     columns: list[str]  # the optional columns present, in the file's order
     entries: dict[str, RosterEntry] = field(default_factory=dict)  # casefolded name -> entry, in file order

@@ -44,6 +44,8 @@ Value = Any  # float | bool | numpy.ndarray
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a solution: its name, formula, inputs and the function that computes it, and its value."""
+
     name: str  # "c[1]"
     formula: str  # "f[1]⊙c[0] + i[1]⊙c̃[1]"
     latex: str  # r"f_{1} \odot c_{0} + i_{1} \odot \tilde{c}_{1}"
@@ -64,6 +66,8 @@ class Step:
 
 @dataclass
 class Trace:
+    """A solved problem: every step, given or computed, by name, in the order they were made."""
+
     problem_id: str
     solver: str
     title: str

@@ -83,6 +83,8 @@ __all__ = [
 
 @dataclass
 class Options:
+    """How a batch is graded: tolerance overrides, and whether ECF and diagnosis run."""
+
     rtol: float | None = None  # overrides every problem's tolerance when given
     atol: float | None = None
     ecf: bool = True
@@ -289,6 +291,8 @@ def grade_submission(key: Key, submission: Submission, options: Options | None =
 
 @dataclass
 class ProblemGrade:
+    """One problem of one submission, graded: its asked quantities and the working shown."""
+
     results: dict[str, QuantityResult]  # every asked quantity, in the problem's order
     working: WorkingResult | None = None  # the steps given that are not asked, if any
 

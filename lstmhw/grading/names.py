@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class MatchedAnswers:
+    """A submission's answers to one problem, sorted by what the key makes of each name."""
+
     asked: dict[str, Any]  # asked quantity -> the raw answer
     working: dict[str, Any]  # a step of the solution that is not asked -> the raw answer
     renamed: dict[str, str] = field(default_factory=dict)  # quantity or step -> the name the student wrote

@@ -66,6 +66,8 @@ degenerate = optimizer.no_degeneracy  # G[k] holds g[k]², so |g|/√G[k] never 
 
 @dataclass(frozen=True)
 class AdagradParams(optimizer.Run):
+    """An Adagrad problem: the shared optimizer run and the accumulated squares G."""
+
     eps: float
     G: np.ndarray  # G[t-1]
 

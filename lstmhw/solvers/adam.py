@@ -153,6 +153,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class AdamParams:
+    """An Adam problem: hyper-parameters, W, the gradients of each step, and the moments V and S."""
+
     lr: float
     beta1: float
     beta2: float

@@ -134,6 +134,8 @@ REDRAW = ("grads",)  # max_norm is the problem's definition: kept, as are scope,
 
 @dataclass(frozen=True)
 class ClipParams:
+    """A clipping problem: the gradients, the threshold, and how they are clipped (scope, by norm or value)."""
+
     grads: dict[str, np.ndarray]  # name -> gradient (a number, a vector or a matrix), in file order
     max_norm: float
     scope: str = "global"

@@ -141,6 +141,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class GruParams:
+    """A GRU forward pass: the gate weights, the inputs, h0, optional targets, and the conventions used."""
+
     weights: Weights  # W, U, b over u, r, h
     b_U: dict[str, np.ndarray] | None  # the second biases, if the problem gives them
     x: np.ndarray  # T×D, one row per time step

@@ -68,6 +68,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class ClaimsParams:
+    """True/false claims about LSTMs, each checked by experiment on the problem's LSTM and random ones."""
+
     claims: dict[str, str]  # label (the quantity's name, e.g. "a") -> claim id, in file order
     weights: Weights | None  # the problem's own LSTM, tried first
     seed: int = 0  # for the random LSTMs
@@ -75,6 +77,8 @@ class ClaimsParams:
 
 @dataclass(frozen=True)
 class Evidence:
+    """A claim's verdict and the experiment that settles it, in text, LaTeX and words."""
+
     verdict: bool
     formula: str  # the experiment's numbers, as text
     latex: str

@@ -114,6 +114,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class Weights:
+    """Per-gate weights of a gated cell: W (input), U (recurrent) and b, each keyed by gate."""
+
     W: dict[str, np.ndarray]  # H×D each
     U: dict[str, np.ndarray]  # H×H each
     b: dict[str, np.ndarray]  # H each
@@ -131,6 +133,8 @@ class Weights:
 
 @dataclass(frozen=True)
 class LstmParams:
+    """An LSTM forward pass: the weights, the inputs x[t], h0 and c0, and optional targets for the loss."""
+
     weights: Weights
     x: np.ndarray  # T×D, one row per time step
     h0: np.ndarray  # H

@@ -109,6 +109,8 @@ degenerate = optimizer.no_degeneracy  # W[k] is linear in the data: no denominat
 
 @dataclass(frozen=True)
 class MomentumParams(optimizer.Run):
+    """A momentum problem: the shared optimizer run, β, the velocity V and its convention."""
+
     beta: float
     V: np.ndarray  # V[t-1]
     convention: str  # ema | heavy-ball

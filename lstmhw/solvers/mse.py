@@ -58,6 +58,8 @@ def reduce_squares(squares: Sequence[np.ndarray], reduction: str) -> float:
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: re-runs are remembered by their ops
 class MseOps:
+    """The operations an MSE solve calls, which a mistake may replace (the reduction)."""
+
     reduce: Any = reduce_squares
 
 
@@ -91,6 +93,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class MseParams:
+    """An MSE problem: predictions, targets and the reduction (mean, sum or half-sum)."""
+
     pred: np.ndarray  # (n,) or (n, m): one row per term k
     y: np.ndarray  # same shape as pred
     reduction: str = "mean"

@@ -89,6 +89,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class RMSpropParams(optimizer.Run):
+    """An RMSprop problem: the shared optimizer run, β, eps, the squares S, and G if centered."""
+
     beta: float
     eps: float
     S: np.ndarray  # S[t-1]

@@ -226,6 +226,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class BpttParams:
+    """Backprop through time of a vanilla RNN: its weights, inputs, h0, optional output layer and targets."""
+
     activation: str
     W_h: np.ndarray  # H×H
     W_x: np.ndarray  # H×D

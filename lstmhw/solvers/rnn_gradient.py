@@ -155,6 +155,8 @@ def degenerate(trace: Trace, original: Trace) -> str | None:
 
 @dataclass(frozen=True)
 class Trajectory:
+    """A real input sequence whose hidden states the matrix analysis runs along."""
+
     W_x: np.ndarray  # H×D
     x: np.ndarray  # steps×D, one row per step
     h0: np.ndarray  # H
@@ -163,6 +165,8 @@ class Trajectory:
 
 @dataclass(frozen=True)
 class RnnParams:
+    """A vanishing/exploding-gradient question: the activation, the fixed point z, the horizon and W_h."""
+
     activation: str
     z: float  # the fixed point's pre-activation
     steps: int
