@@ -88,6 +88,18 @@ def test_a_slip_in_an_unasked_step_is_charged_once(tmp_path):
     assert row["score"] == 2
 
 
+def test_an_answer_that_does_not_follow_from_the_slipped_step_is_not_said_to(tmp_path):
+    # c[1] slipped by +0.1 (0.3261 for 0.2261); from it h[1] = o[1]·tanh(0.3261) = 0.978119·0.31503
+    # = 0.3081, and 0.9 is neither that nor the key's 0.2174: h[1] is wrong in itself, so no
+    # "follows from your c[1]" (it does not) and no step blamed
+    p4 = _p4(tmp_path, '"c[1]": 0.3261, "h[1]": 0.9')
+    assert p4["h[1]"]["verdict"] == "incorrect" and p4["h[1]"]["diagnosis"] is None
+    # the same slip with h[1] right from it is the case the message is for
+    p4 = _p4(tmp_path, '"c[1]": 0.3261, "h[1]": 0.3081')
+    assert p4["h[1]"]["verdict"] == "incorrect" and p4["h[1]"]["diagnosis"]["step"] == "c[1]"
+    assert "follows from your c[1]" in p4["h[1]"]["diagnosis"]["message"]
+
+
 def test_a_slip_in_an_asked_step_is_the_asked_quantity_itself(tmp_path):
     row = _grade(PROBLEMS / "p4.yaml", _slipped_submission(tmp_path, {"h[1]": 0.1}))
     p4 = row["problems"]["p4"]

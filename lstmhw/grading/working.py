@@ -135,8 +135,10 @@ def _charge(
             result.verdict = INCORRECT
     elif result.verdict == CORRECT_ECF:
         result.verdict, result.points, result.ecf = INCORRECT, 0.0, None
-    if result.verdict != INCORRECT or (not follows and result.diagnosis is not None):
-        return  # still credited, or wrong in itself too: its own diagnosis stands
+    if result.verdict != INCORRECT or not follows:
+        # Still credited; or wrong in itself too, not only from the earlier error: its own
+        # diagnosis stands, or none (it does not follow from that step, so it may not say so).
+        return
     step = next(iter(reaching))
     origin = given[step]
     result.reason = None
