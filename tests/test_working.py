@@ -193,6 +193,16 @@ def test_the_working_is_in_the_gradescope_summary_without_key_values(tmp_path):
     assert "0.7685" in shown["output"]
 
 
+def test_a_slip_no_mistake_explains_tags_the_gradescope_test_with_words_only(tmp_path):
+    # c[1] + 0.1 (SPEC §4.4's example): h[1] is charged at c[1] with no mistake named; Gradescope's
+    # tags are strings, so the missing mistake id is left out, not written as null
+    data = json.loads(invoke("grade", str(PROBLEMS / "p4.yaml"), str(_slipped_submission(tmp_path, {"c[1]": 0.1})),
+                             "--format", "gradescope").stdout)
+    h1 = next(t for t in data["tests"] if t["name"] == "p4 h[1]")
+    assert h1["status"] == "failed" and h1["tags"] == ["p4", "incorrect"]
+    assert all(isinstance(tag, str) for t in data["tests"] for tag in t["tags"])
+
+
 # ---------------------------------------------------------------- where an error reaches (review findings)
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "s.yaml"

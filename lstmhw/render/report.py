@@ -261,7 +261,7 @@ def render_gradescope(
     for number, (pid, quantities) in enumerate(result.problems.items(), start=1):
         for sub, (q, r) in enumerate(quantities.items(), start=1):
             tags = [pid, r.verdict]
-            if r.diagnosis:
+            if r.diagnosis and r.diagnosis["mistake"]:  # None: a slip in the working no catalogued mistake explains
                 tags.append(r.diagnosis["mistake"])
             tests.append(
                 {
