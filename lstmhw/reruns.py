@@ -112,6 +112,28 @@ class Reruns:
             return self.own(q, overrides, decimals=decimals)
         return self._remembered((ops, decimals, q), overrides, route.used, base, route)[q]
 
+    def mixed(self, q: str, overrides: Mapping[str, Value], ops: Any) -> tuple[str, ...]:
+        """The student's values that q's re-run under the mistaken ``ops`` sets beside steps taken
+        from the mistake's own chain from the givens, where that chain differs from the plain one
+        (in p4, the student's h[1] beside the mistake's c[1] in h[2]); none when it sets none.
+
+        Such a re-run assumes the mistake was made before those values too: it is only evidence
+        if they agree with it (:class:`lstmhw.grading.diagnosis.OwnChains` checks)."""
+        base, plain = self._base(ops, None), self._base(self.plain_ops, None)
+        if isinstance(base, _Failed) or isinstance(plain, _Failed):
+            return ()
+        route = self._route(base, ops, None, q, frozenset(overrides))
+        if not route.used:
+            return ()
+        recomputed = {step.name for step in route.steps}
+        for step in route.steps:
+            for name in step.inputs:
+                if name in overrides or name in recomputed or base.steps[name].given:
+                    continue
+                if name not in plain.steps or not _same_value(base.steps[name].own, plain.steps[name].own):
+                    return route.used
+        return ()
+
     def whole(self, ops: Any, decimals: int | None = None) -> Trace:
         """``lstmhw.solvers.run(problem, ops=ops, decimals=decimals)``: the whole chain from the givens,
         run once, which every re-run with these ops and decimals starts from."""

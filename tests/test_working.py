@@ -8,6 +8,7 @@ with lstmhw.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import yaml
@@ -142,6 +143,30 @@ def test_o_times_sigma_of_c_is_named_nothing(tmp_path):
     # mistake gives it (h-without-tanh gives o·c = 0.2211), so nothing may be named
     h1 = _p4(tmp_path, '"h[1]": 0.5441')["h[1]"]
     assert h1["verdict"] == "incorrect" and h1["diagnosis"] is None
+
+
+def _p4_step2_swapped(h1: float, c1: float) -> float:
+    """p4's h[2] with f[2] and i[2] swapped (c[2] = i·c[1] + f·c̃), from h[1] and c[1]: x[2] = (0.5, −1)."""
+    sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    f, i, o = sig(1 * 0.5 + 2 * -1 + 0.5 * h1 + 0.2), sig(-1 * 0.5 + 2 * h1 - 0.1), sig(3 * 0.5 - h1 + 0.8)
+    c_tilde = math.tanh(1 * 0.5 + 2 * -1 + 1.5 * h1 + 0.5)
+    return o * math.tanh(i * c1 + f * c_tilde)
+
+
+def test_a_mistake_is_not_named_from_a_chain_the_students_answers_rule_out(tmp_path):
+    # f-i-swapped throughout gives c[1] = f[1]·c̃[1] (c[0] = 0) and h[1] = 0.588; a student whose
+    # h[1] is the key's 0.2174 did not swap at step 1, so h[2] re-run from their h[1] beside the
+    # swapped chain's c[1] is a chance value: it must name nothing (it named f-i-swapped)
+    swapped = scalars(plain_lstm(P4, "f-i-swapped", working=True))
+    right = scalars(plain_lstm(P4, working=True))
+    h2 = _p4_step2_swapped(right["h[1]"], swapped["c[1]"])
+    p4 = _p4(tmp_path, f'"h[1]": {right["h[1]"]:.4f}, "h[2]": {h2:.4f}')
+    assert p4["h[1]"]["verdict"] == "correct"
+    assert p4["h[2]"]["verdict"] == "incorrect" and p4["h[2]"]["diagnosis"] is None
+    # the swap made throughout, h[1] and h[2] both from it, is still named at h[2]
+    assert abs(_p4_step2_swapped(swapped["h[1]"], swapped["c[1]"]) - swapped["h[2]"]) < 1e-12  # the step is p4's
+    p4 = _p4(tmp_path, f'"h[1]": {swapped["h[1]"]:.4f}, "h[2]": {swapped["h[2]"]:.4f}')
+    assert p4["h[2]"]["diagnosis"]["mistake"] == "f-i-swapped"
 
 
 def test_a_credited_hand_rounded_answer_carries_no_diagnosis(tmp_path):

@@ -68,12 +68,27 @@ class OwnChains:
             for patched in kp.patched:
                 try:  # (under the floating-point rules of a solve: Reruns.own sets them)
                     value = kp.reruns.own(q, self._overrides, ops=patched.ops)
+                    if not self._made_before(q, patched.ops):
+                        continue
                 except (ArithmeticError, ValueError, LstmhwError):  # numpy's LinAlgError is a ValueError
                     continue
                 message = patched.message + " (from your own earlier values)"
                 found.append(Candidate(patched.mistake_id, message, value, True, own=True))
             self._found[q] = found
         return found
+
+
+    def _made_before(self, q: str, ops: Any) -> bool:
+        """Where q's re-run sets the student's values beside steps of the mistake's own chain (the
+        student's h[1] beside the mistake's c[1]), do those values agree with the mistake too?  If
+        the student's h[1] is right, the mistake's c[1] is one their answers rule out, and a match
+        of h[2] would be chance (confident or silent, SPEC §4.3)."""
+        kp = self._kp
+        for name in kp.reruns.mixed(q, self._overrides, ops):
+            mine = self._overrides[name]
+            if not every(agrees(mine, None, kp.reruns.own(name, self._overrides, ops=ops), kp.tol)):
+                return False
+        return True
 
 
 def _from_own_values(kp: KeyProblem, q: str, overrides: dict[str, Any]) -> bool:
