@@ -94,6 +94,7 @@ class Reruns:
         self._bases: dict[tuple[Any, int | None], Trace | _Failed] = {}
         self._routes: dict[tuple[Any, int | None, str, frozenset[str]], Route] = {}
         self._touch: dict[tuple[Any, int | None], Touch | None] = {}
+        self._mixed: dict[tuple[Any, str, frozenset[str]], tuple[str, ...]] = {}  # see mixed()
         self._last: tuple[Mapping[str, Value], tuple[tuple, tuple], dict[str, Any], dict[tuple, tuple | None]] | None = None
 
     def own(self, q: str, overrides: Mapping[str, Value], *, ops: Any = None, decimals: int | None = None) -> Value:
@@ -119,16 +120,24 @@ class Reruns:
 
         Such a re-run assumes the mistake was made before those values too: it is only evidence
         if they agree with it (:class:`lstmhw.grading.diagnosis.OwnChains` checks)."""
+        names = frozenset(overrides)
+        key = (ops, q, names)
+        found = self._mixed.get(key)
+        if found is None:
+            found = self._mixed[key] = self._find_mixed(q, names, ops)
+        return found
+
+    def _find_mixed(self, q: str, names: frozenset[str], ops: Any) -> tuple[str, ...]:
         base, plain = self._base(ops, None), self._base(self.plain_ops, None)
         if isinstance(base, _Failed) or isinstance(plain, _Failed):
             return ()
-        route = self._route(base, ops, None, q, frozenset(overrides))
+        route = self._route(base, ops, None, q, names)
         if not route.used:
             return ()
         recomputed = {step.name for step in route.steps}
         for step in route.steps:
             for name in step.inputs:
-                if name in overrides or name in recomputed or base.steps[name].given:
+                if name in names or name in recomputed or base.steps[name].given:
                     continue
                 if name not in plain.steps or not _same_value(base.steps[name].own, plain.steps[name].own):
                     return route.used

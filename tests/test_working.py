@@ -169,6 +169,17 @@ def test_a_mistake_is_not_named_from_a_chain_the_students_answers_rule_out(tmp_p
     assert p4["h[2]"]["diagnosis"]["mistake"] == "f-i-swapped"
 
 
+def test_the_earlier_value_agrees_with_the_mistake_at_the_precision_it_was_written(tmp_path):
+    # the flipped sigmoid gives h[1] = 0.0129, written 0.01: that is the mistake at two decimals, so
+    # h[2] = 0.0 (its own re-run from 0.01, to one decimal; mse 0.43 the same mistake from them) is still
+    # named from the student's values
+    flipped = scalars(plain_lstm(P4, "sigmoid-sign-flipped"))
+    assert f"{flipped['h[1]']:.2f}" == "0.01"
+    h2 = _p4(tmp_path, '"h[1]": 0.01, "h[2]": 0.0, mse: 0.43')["h[2]"]
+    assert h2["diagnosis"]["mistake"] == "sigmoid-sign-flipped"
+    assert h2["diagnosis"]["message"].endswith("(from your own earlier values)")
+
+
 def test_a_credited_hand_rounded_answer_carries_no_diagnosis(tmp_path):
     p4 = _p4(tmp_path, '"h[1]": 0.22, "h[2]": -0.19, mse: 0.53')
     assert all(r["verdict"] == "correct" and r["diagnosis"] is None for r in p4.values())

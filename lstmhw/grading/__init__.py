@@ -576,7 +576,7 @@ def _settle(
     from lstmhw.grading.diagnosis import OwnChains, Suspect, _diagnose, agrees
 
     ecf_chains = EcfChains(kp, overrides) if options.ecf and overrides else None
-    own = OwnChains(kp, overrides)
+    own = OwnChains(kp, overrides, answers.written)
     coarse: dict[str, dict[str, Any]] = {}
     for q in sorted(answers.pending, key=kp.order.__getitem__):
         ok_key, value, written = answers.pending[q], answers.coerced[q], answers.written.get(q)

@@ -52,11 +52,12 @@ class OwnChains:
     what each catalogued mistake makes of it from the student's own answers it is computed from.
     Made once per student and problem, each quantity's candidates only if a diagnosis needs them."""
 
-    __slots__ = ("_kp", "_overrides", "_found")
+    __slots__ = ("_kp", "_overrides", "_written", "_found")
 
-    def __init__(self, kp: KeyProblem, overrides: dict[str, Any]) -> None:
+    def __init__(self, kp: KeyProblem, overrides: dict[str, Any], written: dict[str, Any] | None = None) -> None:
         self._kp = kp
         self._overrides = overrides
+        self._written = written or {}  # the decimals each of those values was written with, where known
         self._found: dict[str, list[Candidate]] = {}
 
     def candidates(self, q: str) -> list[Candidate]:
@@ -82,11 +83,12 @@ class OwnChains:
         """Where q's re-run sets the student's values beside steps of the mistake's own chain (the
         student's h[1] beside the mistake's c[1]), do those values agree with the mistake too?  If
         the student's h[1] is right, the mistake's c[1] is one their answers rule out, and a match
-        of h[2] would be chance (confident or silent, SPEC §4.3)."""
+        of h[2] would be chance (confident or silent, SPEC §4.3).  Agree as an answer agrees with
+        its own value: by rules (a)/(b), or at the precision written (0.01 for 0.0129)."""
         kp = self._kp
         for name in kp.reruns.mixed(q, self._overrides, ops):
             mine = self._overrides[name]
-            if not every(agrees(mine, None, kp.reruns.own(name, self._overrides, ops=ops), kp.tol)):
+            if not every(agrees(mine, self._written.get(name), kp.reruns.own(name, self._overrides, ops=ops), kp.tol)):
                 return False
         return True
 
