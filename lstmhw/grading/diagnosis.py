@@ -78,7 +78,6 @@ class OwnChains:
             self._found[q] = found
         return found
 
-
     def _made_before(self, q: str, ops: Any) -> bool:
         """Where q's re-run sets the student's values beside steps of the mistake's own chain (the
         student's h[1] beside the mistake's c[1]), do those values agree with the mistake too?  If
