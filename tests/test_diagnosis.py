@@ -313,6 +313,19 @@ def test_rnn_mistakes_are_named_back(tmp_path):
         assert "target-exponent-inverted" in named(result), result.diagnosis
 
 
+def test_of_a_mistakes_variants_the_one_written_is_named(tmp_path):
+    # φ′ = σ′(0) = 1/4; the mistake's variants take it as 1/2 or as 1. "1", a whole number, is within
+    # half a unit of 1/2 too, so both match: the message must be the one the student wrote
+    for text in ("1", "1.0", "0.5"):
+        path = tmp_path / "s.yaml"
+        path.write_text(f"answers:\n  p2: {{phi_prime: {text}}}\n")
+        result = run_cli("grade", str(PROBLEMS / "p2.yaml"), str(path), "--format", "json")
+        found = json.loads(result.stdout)["submissions"][0]["problems"]["p2"]["phi_prime"]["diagnosis"]
+        assert found["mistake"] == "derivative-at-zero-wrong", text
+        taken = "1/2" if text == "0.5" else "1"
+        assert f"taken as {taken} (" in found["message"], (text, found["message"])
+
+
 def test_every_catalog_mistake_has_an_injection_test():
     from test_clip_grad import MISTAKE_PROBLEMS as CLIP_MISTAKES  # injected in tests/test_clip_grad.py
     from test_gru_forward import GRU_MISTAKES  # injected in tests/test_gru_forward.py

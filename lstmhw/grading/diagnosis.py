@@ -157,14 +157,15 @@ def _diagnose(kp: KeyProblem, suspect: Suspect, wrong: np.ndarray, result: Quant
     if whole and all(m.coarse for m in whole_matches):
         # Written to one significant figure: several mistakes may round to it. Named only where the
         # same mistake explains another answer of the problem for certain (grading._settle decides).
-        return _describe(whole)
+        return _describe(whole, value)
     if whole:
-        result.diagnosis = _describe(whole)
+        result.diagnosis = _describe(whole, value)
     elif len(per_element) == 1 and count(wrong) == 1:
-        result.diagnosis = _describe(next(iter(per_element.values())))
+        (flat, found), = per_element.items()
+        result.diagnosis = _describe(found, value, flat)
     if result.elements is not None:
         for flat, found in per_element.items():
-            result.elements[flat]["diagnosis"] = _describe(found)
+            result.elements[flat]["diagnosis"] = _describe(found, value, flat)
     return None
 
 
@@ -386,18 +387,21 @@ def _misjudged(kp: KeyProblem, q: str) -> dict[str, Any] | None:
     return {"mistake": "claim-misjudged", "message": message} if message else None
 
 
-def _describe(found: list[Candidate]) -> dict[str, Any]:
+def _describe(found: list[Candidate], value: Any, flat: int | None = None) -> dict[str, Any]:
     """Specific mistakes over generic ones, and among them those re-run from the student's own earlier
     values over the whole chain (which starts from values the student did not have); several
-    equally good ones are all named."""
+    equally good ones are all named. Of one mistake's variants that match, the message is the one
+    nearest the answer (element ``flat``): φ′ = 1 written as 1 matches "taken as 1/2" too at the
+    precision of a whole number, and is told "taken as 1"."""
     chosen = [c for c in found if c.specific] or found
     chosen = [c for c in chosen if c.own] or chosen
-    ids: list[str] = []
-    messages: list[str] = []
+    nearest: dict[str, Candidate] = {}  # by mistake, in the order first found
     for candidate in chosen:
-        if candidate.mistake_id not in ids:
-            ids.append(candidate.mistake_id)
-            messages.append(candidate.message)
+        best = nearest.get(candidate.mistake_id)
+        if best is None or _distance(candidate.value, value, flat) < _distance(best.value, value, flat):
+            nearest[candidate.mistake_id] = candidate
+    ids = list(nearest)
+    messages = [c.message for c in nearest.values()]
     if len(ids) == 1:
         return {"mistake": ids[0], "message": messages[0]}
     return {
@@ -405,3 +409,14 @@ def _describe(found: list[Candidate]) -> dict[str, Any]:
         "message": "these mistakes give the same value here, so it cannot tell which: " + "; or ".join(messages),
         "alternatives": ids[1:],
     }
+
+
+def _distance(candidate: Any, value: Any, flat: int | None) -> float:
+    """How far a candidate is from the answer: at element ``flat``, or its largest difference."""
+    try:
+        a, b = np.asarray(candidate, dtype=float).ravel(), np.asarray(value, dtype=float).ravel()
+        with np.errstate(all="ignore"):
+            gap = np.abs(a[flat] - b[flat]) if flat is not None else np.max(np.abs(a - b))
+    except (TypeError, ValueError, IndexError):
+        return math.inf
+    return float(gap) if gap == gap else math.inf  # NaN: not comparable
