@@ -26,6 +26,8 @@ FALSE_WORDS = {"f", "false", "no", "n", "off"}
 # These two are compiled on first use (re's cache), not on import: most answers are numbers,
 # and compiling them took ~1 ms of every start-up (issue 18).
 _CLAIM_SENTENCE = r"\s*(true|false|yes|no)\b[\s,.;:!\u2013\u2014-]*(.*)"
+# "F, because ...", "T.": a letter is a word only with a mark right after it ("N is ..." is not a no)
+_CLAIM_LETTER = r"\s*([tfyn])[,.;:!\u2013\u2014][\s,.;:!\u2013\u2014-]*(.*)"
 _CLAIM_FLAGS = re.IGNORECASE | re.DOTALL
 _FRACTION = r"\s*([-+\u2212]?\d+(?:\.\d*)?)\s*/\s*(\d+(?:\.\d*)?)\s*"
 
@@ -156,10 +158,15 @@ def _text_value(text: str) -> Any:
     if cells is not None:
         rows = [[float(as_number(cell)) for cell in row] for row in cells]
         return rows[0] if len(rows) == 1 else rows
-    sentence = re.fullmatch(_CLAIM_SENTENCE, text, _CLAIM_FLAGS)
+    sentence = _claim_sentence(text)
     if sentence is not None:
         return sentence.group(1).lower() in TRUE_WORDS
     return text
+
+
+def _claim_sentence(text: str) -> re.Match[str] | None:
+    """A true/false word or letter and the reason after it: group 1 the word, group 2 the rest."""
+    return re.fullmatch(_CLAIM_SENTENCE, text, _CLAIM_FLAGS) or re.fullmatch(_CLAIM_LETTER, text, _CLAIM_FLAGS)
 
 
 def _rows(text: str) -> list[list[str]] | None:
@@ -176,7 +183,7 @@ def claim_reason(raw: Any) -> str | None:
     """The student's reason after a true/false word ("False, because the biases ..."), if any."""
     if not isinstance(raw, str):
         return None
-    sentence = re.fullmatch(_CLAIM_SENTENCE, raw, _CLAIM_FLAGS)
+    sentence = _claim_sentence(raw)
     reason = sentence.group(2).strip() if sentence is not None else ""
     return reason or None
 

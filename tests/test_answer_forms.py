@@ -40,6 +40,20 @@ def test_fractions_claim_words_and_reasons(tmp_path):
     assert "explanation" not in p3["a"]
 
 
+def test_a_claim_letter_with_a_mark_after_it_starts_a_sentence_too(tmp_path):
+    # p3's claims are false, false, true, false, true: the letters as a TA reads them
+    row = grade(
+        tmp_path,
+        'answers:\n  p3: {a: "F, because the bias still moves h", b: "F.", c: "T.", d: "N, they need not", e: "Y."}\n',
+    )
+    p3 = row["problems"]["p3"]
+    assert {q: r["verdict"] for q, r in p3.items()} == dict.fromkeys("abcde", "correct")
+    assert p3["a"]["explanation"] == "because the bias still moves h" and "explanation" not in p3["b"]
+    # a letter without a mark is a word of a sentence, not a claim ("N is the number of ..."): invalid
+    row = grade(tmp_path, 'answers:\n  p3: {d: "N is the hidden size", b: "F(x) is bounded"}\n')
+    assert row["problems"]["p3"]["d"]["verdict"] == "invalid" and row["problems"]["p3"]["b"]["verdict"] == "invalid"
+
+
 def test_a_wrong_fraction_is_wrong_and_a_zero_denominator_is_invalid(tmp_path):
     row = grade(tmp_path, "answers:\n  p2: {phi_prime: 1/3, critical_W: 4/0}\n")
     p2 = row["problems"]["p2"]
