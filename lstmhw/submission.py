@@ -170,13 +170,15 @@ def _claim_sentence(text: str) -> re.Match[str] | None:
 
 
 def _rows(text: str) -> list[list[str]] | None:
-    """MATLAB rows written as text, only where there is more than one number (else a number)."""
-    if not any(mark in text for mark in " ;,\t"):
+    """MATLAB rows written as text, only where there is more than one number (else a number) or
+    brackets round one ("[0.2174]", a one-element vector as MATLAB prints it)."""
+    bracketed = text.strip().startswith("[") and text.strip().endswith("]")
+    if not bracketed and not any(mark in text for mark in " ;,\t"):
         return None
     from lstmhw.literals import matlab_cells
 
     cells = matlab_cells(text)
-    return cells if cells is not None and sum(len(row) for row in cells) > 1 else None
+    return cells if cells is not None and (bracketed or sum(len(row) for row in cells) > 1) else None
 
 
 def claim_reason(raw: Any) -> str | None:

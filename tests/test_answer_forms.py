@@ -67,6 +67,18 @@ def test_matlab_rows_as_text_and_inside_a_yaml_list(tmp_path):
         assert row["problems"]["p1"]["S[2]"]["verdict"] == "correct", written
 
 
+def test_one_number_in_brackets_as_text_is_a_one_element_row(tmp_path):
+    # p4's h[1] = 0.21741, h[2] = −0.18988 (H = 1): "[0.2174]" is how MATLAB prints the vector;
+    # "[0.22]" keeps its two decimals (rule b: 0.22 is 0.2174 to two decimals, 1.2 % off)
+    for h1, h2 in (("[0.2174]", "[-0.1899]"), ("[0.22]", "[[-0.19]]")):
+        row = grade(tmp_path, f'answers:\n  p4: {{"h[1]": "{h1}", "h[2]": "{h2}"}}\n')
+        assert row["problems"]["p4"]["h[1]"]["verdict"] == "correct", h1
+        assert row["problems"]["p4"]["h[2]"]["verdict"] == "correct", h2
+    # brackets round a word are still not a number
+    row = grade(tmp_path, 'answers:\n  p4: {"h[1]": "[h]"}\n')
+    assert row["problems"]["p4"]["h[1]"]["verdict"] == "invalid"
+
+
 def test_written_decimals_are_kept_through_matlab_rows(tmp_path):
     # 0.011 is 0.0105984 to the 3 decimals written (rule b), though 3.8 % off (so not rule a):
     # correct only if the text's decimals reach the grader; 0.012 is not 0.0105984 to 3 decimals
