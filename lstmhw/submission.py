@@ -23,7 +23,7 @@ SUBMISSION_KEYS = ("student", "answers", "variant")
 TRUE_WORDS = {"t", "true", "yes", "y", "on"}
 FALSE_WORDS = {"f", "false", "no", "n", "off"}
 # "False, because the biases ...": a true/false answer with the student's reason after it.
-# These two are compiled on first use (re's cache), not on import: most answers are numbers,
+# These patterns are compiled on first use (re's cache), not on import: most answers are numbers,
 # and compiling them took ~1 ms of every start-up (issue 18).
 _CLAIM_SENTENCE = r"\s*(true|false|yes|no)\b[\s,.;:!\u2013\u2014-]*(.*)"
 # "F, because ...", "T.": a letter is a word only with a mark right after it ("N is ..." is not a no)
