@@ -325,6 +325,11 @@ def problem_from_document(doc: Document) -> Problem:
     c.mapping((), list(COMMON_KEYS) + list(module.KEYS), aliases=getattr(module, "ALIASES", {}))
     stem = doc.file.rsplit("/", 1)[-1].rsplit(".", 1)[0] if doc.file else "problem"
     problem_id = c.text(("id",), default=stem)
+    unsafe = problem_id is not None and (not problem_id or problem_id.startswith(".") or any(ch in problem_id for ch in "/\\\0"))
+    if "id" in data and unsafe:
+        # `variant --out DIR` and the sheets name files by it: "../x" or "/etc/x" would leave DIR
+        c.fail(("id",), f"{describe(problem_id)}, expected a name without '/', '\\' or a leading '.' (files are named by it)")
+        problem_id = None
     title = c.text(("title",), default="")
     statement = c.text(("statement",), default="")  # Markdown, shown by `handout` and on solution sheets
     try:

@@ -943,3 +943,20 @@ def test_readme_limits_match_limits_py():
     for name, value in constants.items():
         cells = [c.strip() for c in rows[name].strip("|").split("|")]
         assert cells[-1] in _written(value), (name, value, cells[-1])
+
+
+def test_an_id_that_names_a_path_is_refused_so_variant_writes_inside_its_folder(tmp_path):
+    # `variant --out DIR` names its files by the id: "../escaped" or an absolute path would leave DIR
+    p4 = (PROBLEMS / "p4.yaml").read_text()
+    out = tmp_path / "out"
+    for bad in ("../escaped", str(tmp_path / "absolute"), ".hidden", "a\\\\b"):
+        path = tmp_path / "p.yaml"
+        path.write_text(p4.replace("id: p4", f'id: "{bad}"'))
+        result, _ = cli("variant", str(path), "--seed", "1", "--out", str(out))
+        assert result.exit_code == 2, (bad, result.stdout)
+        assert "id:" in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "escaped-v1.yaml").exists() and not (tmp_path / "absolute-v1.yaml").exists()
+    assert not out.exists() or not any(out.iterdir())
+    path.write_text(p4.replace("id: p4", "id: p4b"))
+    result, _ = cli("variant", str(path), "--seed", "1", "--out", str(out))
+    assert result.exit_code == 0 and (out / "p4b-v1.yaml").exists()
